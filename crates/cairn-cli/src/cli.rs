@@ -1,0 +1,68 @@
+//! The command-line grammar (clap derive). Names and flags here are a contract with users' CI
+//! files: see `docs/cli.md`. Every subcommand lives in its own module under `commands/`.
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Record, sign, store and verify software supply-chain attestations.
+///
+/// Exit codes: 0 success or verified, 1 verification or policy failed, 2 usage, I/O, network or
+/// internal error.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, propagate_version = true, max_term_width = 100)]
+pub struct Args {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct GlobalArgs {
+    /// Print one JSON document on stdout instead of the human view.
+    #[arg(long, global = true, env = "CAIRN_JSON")]
+    pub json: bool,
+    /// Print nothing but results and errors.
+    #[arg(short, long, global = true, env = "CAIRN_QUIET", conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to use colour on stderr and stdout.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, env = "CAIRN_COLOR")]
+    pub color: ColorChoice,
+}
+
+/// `--color` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal, honouring `NO_COLOR` and `CLICOLOR_FORCE`.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate keys, print public keys and key ids.
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
+    /// Run the whole chain locally on a small bundled project (no network, no server).
+    Demo(commands::demo::DemoArgs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Args::command().debug_assert();
+    }
+}

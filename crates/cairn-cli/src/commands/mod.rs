@@ -1,0 +1,4 @@
+//! One module per subcommand; each has an `Args` struct and `run(self, ctx) -> Result<Status>`.
+
+pub mod demo;
+pub mod key;

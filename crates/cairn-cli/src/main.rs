@@ -1,0 +1,42 @@
+//! The `cairn` binary: parses the command line, runs one command and maps its outcome onto the
+//! exit-code contract (0 success or verified, 1 verification or policy failed, 2 anything else).
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod output;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Args, Command};
+use crate::output::Ctx;
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            // clap prints help and version to stdout with exit 0, and usage errors to stderr.
+            let code = if err.use_stderr() { 2 } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let ctx = Ctx::new(&args.global);
+    let outcome = match args.command {
+        Command::Key(cmd) => cmd.run(&ctx),
+        Command::Demo(cmd) => cmd.run(&ctx),
+    };
+    match outcome {
+        Ok(status) => status.into(),
+        Err(err) => {
+            if report::is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            report::render_error(&ctx, &err);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Where results (stdout) and diagnostics (stderr) go, and how a command reports its outcome.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+
+/// The outcome of a command that ran to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Success, or "verified".
+    Success,
+    /// Verification or policy failed (a negative verdict, not an error).
+    Failed,
+}
+
+impl From<Status> for ExitCode {
+    fn from(status: Status) -> Self {
+        match status {
+            Status::Success => ExitCode::SUCCESS,
+            Status::Failed => ExitCode::from(1),
+        }
+    }
+}
+
+/// What every command gets: output settings from the global flags.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub color: bool,
+}
+
+impl Ctx {
+    pub fn new(global: &GlobalArgs) -> Self {
+        let color = match global.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                    false
+                } else if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+                    true
+                } else {
+                    std::io::stderr().is_terminal()
+                }
+            }
+        };
+        Ctx {
+            json: global.json,
+            quiet: global.quiet,
+            verbose: global.verbose,
+            color,
+        }
+    }
+
+    /// Writes a result line to stdout.
+    pub fn out(&self, line: impl AsRef<str>) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", line.as_ref())
+    }
+
+    /// Writes a JSON document to stdout.
+    pub fn out_json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, value)?;
+        writeln!(out)?;
+        Ok(())
+    }
+
+    /// Writes a progress or information line to stderr unless `-q`.
+    pub fn info(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", line.as_ref());
+        }
+    }
+
+    /// Writes a warning to stderr (even with `-q`: warnings matter in CI logs).
+    pub fn warn(&self, line: impl AsRef<str>) {
+        let label = self.paint("warning:", "33");
+        eprintln!("{label} {}", line.as_ref());
+    }
+
+    /// Wraps `text` in an ANSI style when colour is on.
+    pub fn paint(&self, text: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
