@@ -1,3 +1,18 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod peers;
+
+use std::path::PathBuf;
+
+/// The workspace's `testdata/` directory.
+pub fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+/// A file under `testdata/`, read whole; panics with the path when it is missing (tests only).
+pub fn read_testdata(rel: &str) -> Vec<u8> {
+    let path = testdata().join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}

@@ -1,0 +1,103 @@
+//! Legacy in-toto v1.0 "Metablock": `{"signed": {...}, "signatures": [...]}`.
+//!
+//! The `signed` part is kept as the JSON value that was received (every field, known or not), so
+//! that a signature is checked over the canonical form of what the signer signed, not over a
+//! re-serialised model that might have dropped fields (in-toto-golang's `rootcas`, for example).
+//! Typed views (`Link`, `Layout`) are read from it separately.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::canonical::{self, CanonicalError};
+use crate::json::{self, JsonError};
+
+/// A signed in-toto metadata document (link or layout) in the legacy envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metablock {
+    /// The signed object exactly as received.
+    pub signed: Value,
+    /// Signatures over the canonical JSON of `signed`.
+    pub signatures: Vec<MetablockSignature>,
+}
+
+/// One metablock signature: hex-encoded, with the signer's declared key id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetablockSignature {
+    /// The key id the signer declares.
+    pub keyid: String,
+    /// Hex-encoded signature.
+    pub sig: String,
+    /// Fields we do not interpret (in-toto-golang writes `"cert": ""`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// What a metablock's `signed._type` says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataType {
+    /// `"_type": "link"`.
+    Link,
+    /// `"_type": "layout"`.
+    Layout,
+}
+
+impl Metablock {
+    /// Reads a metablock strictly (duplicate keys, size and depth are errors).
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, JsonError> {
+        json::from_slice(bytes)
+    }
+
+    /// The bytes the signatures cover: OLPC canonical JSON of the received `signed` value.
+    pub fn signed_bytes(&self) -> Result<Vec<u8>, CanonicalError> {
+        canonical::to_vec(&self.signed)
+    }
+
+    /// The `_type` of the signed object, if it is one we know.
+    pub fn metadata_type(&self) -> Option<MetadataType> {
+        match self.signed.get("_type").and_then(Value::as_str) {
+            Some("link") => Some(MetadataType::Link),
+            Some("layout") => Some(MetadataType::Layout),
+            _ => None,
+        }
+    }
+
+    /// Wraps a freshly made `signed` value with no signatures yet.
+    pub fn unsigned(signed: Value) -> Self {
+        Metablock {
+            signed,
+            signatures: Vec::new(),
+        }
+    }
+
+    /// Serialises the metablock as in-toto writes files: pretty, keys sorted, 1-space indent is
+    /// python's choice; we write 2 spaces (readers do not care, signatures do not cover layout).
+    pub fn to_pretty_json(&self) -> Vec<u8> {
+        // Serialising a Value-backed struct cannot fail.
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_unknown_fields_and_canonicalises_what_was_received() {
+        let doc = br#"{"signatures":[{"keyid":"ab","sig":"cd","cert":""}],"signed":{"_type":"layout","rootcas":{"x":1},"steps":[]}}"#;
+        let mb = Metablock::from_slice(doc).unwrap();
+        assert_eq!(mb.metadata_type(), Some(MetadataType::Layout));
+        assert_eq!(mb.signatures[0].extra.get("cert"), Some(&Value::String(String::new())));
+        assert_eq!(
+            mb.signed_bytes().unwrap(),
+            br#"{"_type":"layout","rootcas":{"x":1},"steps":[]}"#
+        );
+        let back = serde_json::to_vec(&mb).unwrap();
+        assert_eq!(Metablock::from_slice(&back).unwrap(), mb);
+    }
+
+    #[test]
+    fn duplicate_keys_in_signed_are_rejected() {
+        let doc = br#"{"signatures":[],"signed":{"_type":"link","name":"a","name":"b"}}"#;
+        assert!(Metablock::from_slice(doc).is_err());
+    }
+}
