@@ -1,3 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod layout;
+pub mod verdict;
+
+pub use verdict::{ArtifactRef, ArtifactRole, Check, Evidence, Outcome, Verdict};
