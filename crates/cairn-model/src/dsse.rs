@@ -46,8 +46,9 @@ impl Envelope {
 pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
     let type_len = payload_type.len().to_string();
     let body_len = payload.len().to_string();
-    let mut out =
-        Vec::with_capacity(10 + type_len.len() + payload_type.len() + body_len.len() + payload.len());
+    let mut out = Vec::with_capacity(
+        10 + type_len.len() + payload_type.len() + body_len.len() + payload.len(),
+    );
     out.extend_from_slice(b"DSSEv1 ");
     out.extend_from_slice(type_len.as_bytes());
     out.push(b' ');
@@ -78,7 +79,7 @@ pub(crate) mod b64 {
         let trimmed = text.trim_end_matches('=');
         let padded = |s: &str| {
             let mut p = s.to_string();
-            while p.len() % 4 != 0 {
+            while !p.len().is_multiple_of(4) {
                 p.push('=');
             }
             p

@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn rejects_duplicate_keys_at_any_depth() {
         let err = value_from_slice(br#"{"a":{"b":1,"b":2}}"#).unwrap_err();
-        assert!(matches!(err, JsonError::Syntax { ref message, .. } if message.contains("duplicate key \"b\"")), "{err}");
+        assert!(
+            matches!(err, JsonError::Syntax { ref message, .. } if message.contains("duplicate key \"b\"")),
+            "{err}"
+        );
         assert!(value_from_slice(br#"{"a":1,"b":{"a":1}}"#).is_ok());
     }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod bundle;
 pub mod canonical;
@@ -16,12 +17,12 @@ pub mod rule;
 pub mod spdx;
 pub mod time;
 
+pub use digest::{DigestError, DigestSet};
 pub use dsse::{Envelope, pae};
 pub use json::JsonError;
-pub use metablock::{MetadataError, Metablock};
-pub use digest::{DigestError, DigestSet};
 pub use key::{KeyId, LayoutKey, PublicKey};
 pub use layout::{Inspection, Layout, Step};
 pub use link::Link;
+pub use metablock::{Metablock, MetadataError};
 pub use rule::{ArtifactRule, DestinationType, RuleError};
 pub use time::Timestamp;

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::canonical::{self, CanonicalError};
+use crate::digest::DigestError;
 use crate::json::{self, JsonError};
+use crate::rule::RuleError;
+use crate::time::TimestampError;
 
 /// A signed in-toto metadata document (link or layout) in the legacy envelope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +42,124 @@ pub enum MetadataType {
     Link,
     /// `"_type": "layout"`.
     Layout,
+}
+
+impl MetadataType {
+    /// The `_type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetadataType::Link => "link",
+            MetadataType::Layout => "layout",
+        }
+    }
+}
+
+impl std::fmt::Display for MetadataType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which list of a link an artifact is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactList {
+    /// `materials`.
+    Materials,
+    /// `products`.
+    Products,
+}
+
+impl std::fmt::Display for ArtifactList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ArtifactList::Materials => "materials",
+            ArtifactList::Products => "products",
+        })
+    }
+}
+
+/// Why a link or layout could not be read into its typed view, or is not valid.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MetadataError {
+    /// `_type` is missing or names another kind of document.
+    #[error("expected an in-toto {expected}, found _type {found:?}")]
+    WrongType {
+        /// What the caller asked for.
+        expected: MetadataType,
+        /// The `_type` found (`None`: missing or not a string).
+        found: Option<String>,
+    },
+    /// The document does not have the shape of its type (missing field, wrong JSON type).
+    #[error("invalid in-toto {kind}: {message}")]
+    Shape {
+        /// The document kind.
+        kind: MetadataType,
+        /// What the deserialiser said.
+        message: String,
+    },
+    /// An artifact digest is malformed.
+    #[error("artifact {artifact:?} in {list} has an invalid digest")]
+    Digest {
+        /// Materials or products.
+        list: ArtifactList,
+        /// The artifact path.
+        artifact: String,
+        /// Why.
+        source: DigestError,
+    },
+    /// An artifact rule of a step or inspection does not parse.
+    #[error("rule {index} of {list} of {item:?} is invalid")]
+    Rule {
+        /// The step or inspection name (or its position when it has no name).
+        item: String,
+        /// `expected_materials` or `expected_products`.
+        list: &'static str,
+        /// 0-based index of the rule.
+        index: usize,
+        /// Why.
+        source: RuleError,
+    },
+    /// The layout's `expires` is not an RFC 3339 date-time.
+    #[error("layout expires is invalid")]
+    Expires {
+        /// Why.
+        source: TimestampError,
+    },
+    /// Two steps or inspections share a name.
+    #[error("step or inspection name {name:?} is used more than once")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A step or inspection has an empty name.
+    #[error("a step or inspection has an empty name")]
+    EmptyName,
+    /// A step's threshold is zero.
+    #[error("step {step:?} has threshold 0; it must be at least 1")]
+    ZeroThreshold {
+        /// The step name.
+        step: String,
+    },
+    /// A step authorises a key id that the layout's `keys` does not hold.
+    #[error("step {step:?} names key {keyid} that is not in the layout's keys")]
+    UnknownKey {
+        /// The step name.
+        step: String,
+        /// The missing key id.
+        keyid: String,
+    },
+    /// A layout key is listed under a key id different from the one inside the key object.
+    #[error("layout key listed as {listed} says its keyid is {inner}")]
+    KeyIdMismatch {
+        /// The key id used as the map key.
+        listed: String,
+        /// The `keyid` inside the object.
+        inner: String,
+    },
+    /// A layout has no `expires`, which the in-toto specification requires.
+    #[error("layout has no expires date")]
+    MissingExpires,
 }
 
 impl Metablock {
@@ -86,7 +207,10 @@ mod tests {
         let doc = br#"{"signatures":[{"keyid":"ab","sig":"cd","cert":""}],"signed":{"_type":"layout","rootcas":{"x":1},"steps":[]}}"#;
         let mb = Metablock::from_slice(doc).unwrap();
         assert_eq!(mb.metadata_type(), Some(MetadataType::Layout));
-        assert_eq!(mb.signatures[0].extra.get("cert"), Some(&Value::String(String::new())));
+        assert_eq!(
+            mb.signatures[0].extra.get("cert"),
+            Some(&Value::String(String::new()))
+        );
         assert_eq!(
             mb.signed_bytes().unwrap(),
             br#"{"_type":"layout","rootcas":{"x":1},"steps":[]}"#
