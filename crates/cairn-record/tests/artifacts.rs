@@ -309,7 +309,7 @@ fn device_files_are_skipped() {
 
 #[test]
 fn line_endings_match_the_in_toto_golang_vectors() {
-    let data = cairn_testkit::testdata().join("in-toto-golang");
+    let data = cairn_testkit::testdata().join("in-toto-golang/test/data");
     let linux = "efb929dfabd55c93796fc61cbf1fe6157445f093167dbee82e8b069842a4fceb";
     let raw = [
         ("line-ending-linux", linux),
