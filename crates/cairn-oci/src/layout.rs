@@ -1,0 +1,353 @@
+//! OCI image layout directories (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`) as a
+//! [`Repository`]: the embedded default store, no server needed.
+//!
+//! Tags are `index.json` entries annotated with `org.opencontainers.image.ref.name`. There is no
+//! referrers API in a layout, so referrers use the tag schema (`sha256-<hex>` entries), as
+//! `oras` and cosign do for layouts. Writes are atomic (temporary file and rename); concurrent
+//! writers in one process are serialised, across processes they are not.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::blob::{Blob, BlobWriter, ReadError};
+use crate::digest::Digest;
+use crate::error::Error;
+use crate::manifest::{Descriptor, ImageIndex, MAX_MANIFEST_SIZE, Manifest, annotations, media};
+use crate::reference::Reference;
+use crate::store::{FetchedManifest, PushedManifest, Repository};
+
+const LAYOUT_FILE: &str = "oci-layout";
+const INDEX_FILE: &str = "index.json";
+
+/// An OCI image layout directory.
+#[derive(Debug)]
+pub struct Layout {
+    root: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl Layout {
+    /// Opens an existing layout.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Layout, Error> {
+        let root = root.into();
+        let marker = root.join(LAYOUT_FILE);
+        let text = fs::read(&marker).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotALayout {
+                path: root.clone(),
+                reason: "no oci-layout file".to_string(),
+            },
+            _ => Error::io(&marker, e),
+        })?;
+        let v: Value =
+            cairn_model::json::value_from_slice(&text).map_err(|e| Error::NotALayout {
+                path: root.clone(),
+                reason: format!("oci-layout is not JSON: {e}"),
+            })?;
+        match v.get("imageLayoutVersion").and_then(Value::as_str) {
+            Some(ver) if ver.starts_with("1.") => {}
+            other => {
+                return Err(Error::NotALayout {
+                    path: root,
+                    reason: format!("unsupported imageLayoutVersion {other:?}"),
+                });
+            }
+        }
+        Ok(Layout {
+            root,
+            lock: Mutex::new(()),
+        })
+    }
+
+    /// Opens a layout, creating an empty one when the directory has none.
+    pub fn open_or_create(root: impl Into<PathBuf>) -> Result<Layout, Error> {
+        let root = root.into();
+        if !root.join(LAYOUT_FILE).exists() {
+            fs::create_dir_all(root.join("blobs")).map_err(|e| Error::io(&root, e))?;
+            write_atomic(
+                &root.join(LAYOUT_FILE),
+                br#"{"imageLayoutVersion":"1.0.0"}"#,
+            )?;
+            if !root.join(INDEX_FILE).exists() {
+                let idx = serde_json::to_vec(&ImageIndex::new()).expect("index serialises");
+                write_atomic(&root.join(INDEX_FILE), &idx)?;
+            }
+        }
+        Layout::open(root)
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("blobs")
+            .join(digest.algorithm().as_str())
+            .join(digest.hex())
+    }
+
+    fn read_index(&self) -> Result<ImageIndex, Error> {
+        let path = self.root.join(INDEX_FILE);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ImageIndex::new()),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        match Manifest::parse(media::OCI_INDEX, &bytes) {
+            Ok(Manifest::Index(i)) => Ok(i),
+            Ok(Manifest::Image(_)) => Err(Error::NotALayout {
+                path: self.root.clone(),
+                reason: "index.json is not an index".to_string(),
+            }),
+            Err(e) => Err(Error::NotALayout {
+                path: self.root.clone(),
+                reason: format!("index.json: {e}"),
+            }),
+        }
+    }
+
+    fn write_index(&self, index: &ImageIndex) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(index).expect("index serialises");
+        write_atomic(&self.root.join(INDEX_FILE), &bytes)
+    }
+
+    fn read_manifest_blob(
+        &self,
+        digest: &Digest,
+        media_type_hint: Option<&str>,
+    ) -> Result<FetchedManifest, Error> {
+        let path = self.blob_path(digest);
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotFound {
+                    what: format!("manifest {digest}"),
+                    repository: self.display_name(),
+                });
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        if meta.len() > MAX_MANIFEST_SIZE {
+            return Err(Error::ManifestTooLarge {
+                what: digest.to_string(),
+                limit: MAX_MANIFEST_SIZE,
+            });
+        }
+        let bytes = fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let actual = Digest::of(digest.algorithm(), &bytes);
+        if &actual != digest {
+            return Err(Error::DigestMismatch {
+                what: format!("manifest in {}", self.display_name()),
+                expected: digest.clone(),
+                actual,
+            });
+        }
+        let media_type = match media_type_hint {
+            Some(m) => m.to_string(),
+            None => declared_media_type(&bytes).unwrap_or_else(|| media::OCI_MANIFEST.to_string()),
+        };
+        let mut descriptor = Descriptor::for_bytes(&media_type, &bytes);
+        descriptor.digest = digest.clone();
+        let fetched = FetchedManifest { descriptor, bytes };
+        fetched.parse()?;
+        Ok(fetched)
+    }
+}
+
+fn declared_media_type(bytes: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(bytes).ok()?;
+    if let Some(mt) = v.get("mediaType").and_then(Value::as_str) {
+        return Some(mt.to_string());
+    }
+    if v.get("manifests").is_some() {
+        return Some(media::OCI_INDEX.to_string());
+    }
+    None
+}
+
+impl Repository for Layout {
+    fn display_name(&self) -> String {
+        format!("oci:{}", self.root.display())
+    }
+
+    fn fetch_manifest(&self, reference: &Reference) -> Result<FetchedManifest, Error> {
+        let index = self.read_index()?;
+        match reference {
+            Reference::Tag(tag) => {
+                let entry = index
+                    .manifests
+                    .iter()
+                    .rev()
+                    .find(|d| d.annotations.get(annotations::REF_NAME) == Some(tag))
+                    .ok_or_else(|| Error::NotFound {
+                        what: format!("tag {tag}"),
+                        repository: self.display_name(),
+                    })?;
+                let m = self.read_manifest_blob(&entry.digest, Some(&entry.media_type))?;
+                if m.descriptor.size != entry.size {
+                    return Err(Error::SizeMismatch {
+                        digest: entry.digest.clone(),
+                        expected: entry.size,
+                        actual: m.descriptor.size,
+                    });
+                }
+                Ok(m)
+            }
+            Reference::Digest(d) => {
+                let hint = index
+                    .manifests
+                    .iter()
+                    .find(|e| &e.digest == d)
+                    .map(|e| e.media_type.clone());
+                self.read_manifest_blob(d, hint.as_deref())
+            }
+        }
+    }
+
+    fn manifest_exists(&self, digest: &Digest) -> Result<bool, Error> {
+        Ok(self.blob_path(digest).is_file())
+    }
+
+    fn fetch_blob(&self, desc: &Descriptor) -> Result<Blob, Error> {
+        let path = self.blob_path(&desc.digest);
+        let mut file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotFound {
+                    what: format!("blob {}", desc.digest),
+                    repository: self.display_name(),
+                });
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let mut w = BlobWriter::new(desc)?;
+        match w.read_from(&mut file) {
+            Ok(()) => {}
+            Err(ReadError::Read(e)) => return Err(Error::io(&path, e)),
+            Err(ReadError::Content(e)) => return Err(e),
+        }
+        w.finish(&format!("blob in {}", self.display_name()))
+    }
+
+    fn blob_exists(&self, desc: &Descriptor) -> Result<bool, Error> {
+        match fs::metadata(self.blob_path(&desc.digest)) {
+            Ok(m) => Ok(m.is_file() && m.len() == desc.size),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(self.blob_path(&desc.digest), e)),
+        }
+    }
+
+    fn push_blob(&self, desc: &Descriptor, blob: &Blob) -> Result<(), Error> {
+        if blob.digest() != &desc.digest || blob.len() != desc.size {
+            return Err(Error::DigestMismatch {
+                what: "blob to store".to_string(),
+                expected: desc.digest.clone(),
+                actual: blob.digest().clone(),
+            });
+        }
+        let path = self.blob_path(&desc.digest);
+        if self.blob_exists(desc)? {
+            return Ok(());
+        }
+        let dir = path.parent().expect("blob paths have a parent");
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        blob.write_to(tmp.as_file_mut())
+            .map_err(|e| Error::io(tmp.path().to_path_buf(), e))?;
+        tmp.as_file_mut()
+            .sync_all()
+            .map_err(|e| Error::io(&path, e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
+
+    fn push_manifest(
+        &self,
+        media_type: &str,
+        bytes: &[u8],
+        tag: Option<&str>,
+    ) -> Result<PushedManifest, Error> {
+        if bytes.len() as u64 > MAX_MANIFEST_SIZE {
+            return Err(Error::ManifestTooLarge {
+                what: "to push".to_string(),
+                limit: MAX_MANIFEST_SIZE,
+            });
+        }
+        let blob = Blob::from_vec(bytes.to_vec());
+        let mut desc = Descriptor::for_bytes(media_type, bytes);
+        self.push_blob(&desc, &blob)?;
+        if let Some(tag) = tag {
+            crate::reference::check_tag(tag)?;
+            let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            let mut index = self.read_index()?;
+            index.manifests.retain(|d| {
+                d.annotations.get(annotations::REF_NAME).map(String::as_str) != Some(tag)
+            });
+            desc.artifact_type = match Manifest::parse(media_type, bytes) {
+                Ok(Manifest::Image(m)) => m.artifact_type,
+                Ok(Manifest::Index(m)) => m.artifact_type,
+                Err(_) => None,
+            };
+            desc.annotations
+                .insert(annotations::REF_NAME.to_string(), tag.to_string());
+            index.manifests.push(desc.clone());
+            self.write_index(&index)?;
+        }
+        Ok(PushedManifest {
+            digest: desc.digest,
+            subject_indexed: false,
+        })
+    }
+
+    fn retain_root(&self, desc: &Descriptor) -> Result<(), Error> {
+        let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut index = self.read_index()?;
+        if index.manifests.iter().any(|d| d.digest == desc.digest) {
+            return Ok(());
+        }
+        let mut entry = desc.clone();
+        entry.annotations.remove(annotations::REF_NAME);
+        index.manifests.push(entry);
+        self.write_index(&index)
+    }
+
+    fn referrers_api(
+        &self,
+        _subject: &Digest,
+        _artifact_type: Option<&str>,
+    ) -> Result<Option<Vec<Descriptor>>, Error> {
+        Ok(None)
+    }
+
+    fn list_tags(&self) -> Result<Vec<String>, Error> {
+        let index = self.read_index()?;
+        let mut tags: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
