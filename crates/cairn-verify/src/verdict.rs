@@ -197,22 +197,38 @@ impl Check {
     }
 
     /// A passing leaf check.
-    pub fn pass(id: impl Into<String>, title: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn pass(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Check::new(id, title, Outcome::Pass, reason)
     }
 
     /// A failing leaf check.
-    pub fn fail(id: impl Into<String>, title: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn fail(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Check::new(id, title, Outcome::Fail, reason)
     }
 
     /// A warning leaf check.
-    pub fn warn(id: impl Into<String>, title: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn warn(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Check::new(id, title, Outcome::Warn, reason)
     }
 
     /// A skipped leaf check.
-    pub fn skip(id: impl Into<String>, title: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn skip(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         Check::new(id, title, Outcome::Skip, reason)
     }
 
@@ -222,7 +238,10 @@ impl Check {
         let outcome = Outcome::combine(children.iter().map(|c| c.outcome));
         let reason = match outcome {
             Outcome::Fail => {
-                let n = children.iter().filter(|c| c.outcome == Outcome::Fail).count();
+                let n = children
+                    .iter()
+                    .filter(|c| c.outcome == Outcome::Fail)
+                    .count();
                 format!("{n} of {} checks failed", children.len())
             }
             Outcome::Warn => "passed with warnings".to_owned(),

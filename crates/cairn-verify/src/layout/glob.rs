@@ -11,7 +11,10 @@ enum Token {
     Literal(char),
     AnyChar,
     AnyRun,
-    Class { negated: bool, items: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        items: Vec<(char, char)>,
+    },
 }
 
 /// A compiled pattern.

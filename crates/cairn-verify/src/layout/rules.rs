@@ -328,8 +328,7 @@ pub fn apply(
             _ => {
                 let before = queue.len();
                 queue.retain(|p| {
-                    consumes(&compiled, materials, products, own, p, links)
-                        != Consumption::Consumed
+                    consumes(&compiled, materials, products, own, p, links) != Consumption::Consumed
                 });
                 result.consumed = before - queue.len();
             }

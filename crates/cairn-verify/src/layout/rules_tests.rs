@@ -1,11 +1,17 @@
 use super::*;
 
 fn d(c: char) -> DigestSet {
-    DigestSet::from_map_unchecked(BTreeMap::from([("sha256".to_owned(), c.to_string().repeat(64))]))
+    DigestSet::from_map_unchecked(BTreeMap::from([(
+        "sha256".to_owned(),
+        c.to_string().repeat(64),
+    )]))
 }
 
 fn arts(items: &[(&str, char)]) -> ArtifactMap {
-    items.iter().map(|(p, c)| ((*p).to_owned(), d(*c))).collect()
+    items
+        .iter()
+        .map(|(p, c)| ((*p).to_owned(), d(*c)))
+        .collect()
 }
 
 fn r(words: &str) -> ArtifactRule {
@@ -76,7 +82,11 @@ fn create_delete_modify_consume_what_they_describe() {
 fn match_needs_same_path_and_digest_in_the_destination() {
     let l = links(vec![
         ("build", arts(&[]), arts(&[("a.bin", 'a'), ("b.bin", 'b')])),
-        ("pkg", arts(&[("a.bin", 'a'), ("b.bin", 'X'), ("c.bin", 'c')]), arts(&[])),
+        (
+            "pkg",
+            arts(&[("a.bin", 'a'), ("b.bin", 'X'), ("c.bin", 'c')]),
+            arts(&[]),
+        ),
     ]);
     let rep = run(
         "pkg",
@@ -96,8 +106,16 @@ fn match_needs_same_path_and_digest_in_the_destination() {
 #[test]
 fn match_with_prefixes_strips_source_and_prepends_destination() {
     let l = links(vec![
-        ("build", arts(&[]), arts(&[("out/x/y.o", 'a'), ("out/z.o", 'b')])),
-        ("pkg", arts(&[("src/x/y.o", 'a'), ("src/z.o", 'b'), ("z.o", 'b')]), arts(&[])),
+        (
+            "build",
+            arts(&[]),
+            arts(&[("out/x/y.o", 'a'), ("out/z.o", 'b')]),
+        ),
+        (
+            "pkg",
+            arts(&[("src/x/y.o", 'a'), ("src/z.o", 'b'), ("z.o", 'b')]),
+            arts(&[]),
+        ),
     ]);
     let rep = run(
         "pkg",
@@ -133,9 +151,11 @@ fn match_from_missing_link_consumes_nothing_and_is_not_itself_an_error() {
 #[test]
 fn require_looks_at_the_queue_not_the_list() {
     let l = links(vec![("s", arts(&[]), arts(&[("a", 'a'), ("b", 'b')]))]);
-    assert!(run("s", ArtifactRole::Product, &["REQUIRE a"], &l)
-        .failure()
-        .is_none());
+    assert!(
+        run("s", ArtifactRole::Product, &["REQUIRE a"], &l)
+            .failure()
+            .is_none()
+    );
     // Consumed by an earlier rule: REQUIRE fails, as in the reference.
     let rep = run("s", ArtifactRole::Product, &["ALLOW a", "REQUIRE a"], &l);
     assert_eq!(
@@ -143,9 +163,11 @@ fn require_looks_at_the_queue_not_the_list() {
         &RuleFailure::Required { path: "a".into() }
     );
     // REQUIRE takes a file name, not a pattern.
-    assert!(run("s", ArtifactRole::Product, &["REQUIRE *"], &l)
-        .failure()
-        .is_some());
+    assert!(
+        run("s", ArtifactRole::Product, &["REQUIRE *"], &l)
+            .failure()
+            .is_some()
+    );
 }
 
 #[test]

@@ -1,0 +1,333 @@
+//! Signed in-toto documents as found on disk, in every form in use, told apart by their
+//! fields (never by trial deserialisation):
+//!
+//! - a legacy metablock `{"signed": {...}, "signatures": [...]}` whose `signed._type` is `link`
+//!   or `layout`;
+//! - a DSSE envelope whose payload is a legacy link or layout (in-toto `--use-dsse`);
+//! - a DSSE envelope whose payload is an in-toto Statement (v1, or v0.1) with the link v0.3
+//!   predicate: products are the subjects, materials the predicate's `materials`.
+//!
+//! Sigstore bundles are recognised and reported as not supported for links yet.
+
+use std::collections::BTreeMap;
+
+use cairn_model::digest::DigestSet;
+use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use cairn_model::json;
+use cairn_model::link::Link;
+use cairn_model::metablock::Metablock;
+use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
+use serde_json::{Map, Value};
+
+use super::rules::{ArtifactMap, LinkArtifacts};
+
+/// The predicate type of in-toto link attestations.
+pub const LINK_PREDICATE_V03: &str = "https://in-toto.io/attestation/link/v0.3";
+const STATEMENT_TYPES: &[&str] = &[
+    "https://in-toto.io/Statement/v1",
+    "https://in-toto.io/Statement/v0.1",
+];
+
+/// How a document was wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// Legacy metablock.
+    Metablock,
+    /// DSSE envelope with a legacy link or layout payload.
+    DsseLegacy,
+    /// DSSE envelope with a Statement carrying the link v0.3 predicate.
+    DsseStatement,
+}
+
+impl Form {
+    /// Words for the human view.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Form::Metablock => "metablock",
+            Form::DsseLegacy => "DSSE envelope",
+            Form::DsseStatement => "DSSE Statement (link v0.3)",
+        }
+    }
+}
+
+/// The signed container.
+#[derive(Debug, Clone)]
+pub enum Container {
+    /// Legacy metablock.
+    Metablock(Metablock),
+    /// DSSE envelope.
+    Dsse(Envelope),
+}
+
+/// What the container holds.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    /// A link (any form), normalised.
+    Link(LinkData),
+    /// A layout: the `signed` value (or DSSE payload) as received.
+    Layout(Value),
+}
+
+/// A link's content, whatever its form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkData {
+    /// The step name the link claims.
+    pub name: String,
+    /// The command it ran.
+    pub command: Vec<String>,
+    /// Its artifacts.
+    pub artifacts: LinkArtifacts,
+    /// Byproducts (`return-value`, `stdout`, `stderr`).
+    pub byproducts: Map<String, Value>,
+}
+
+/// A parsed signed document.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// How it was wrapped.
+    pub form: Form,
+    /// The signed container.
+    pub container: Container,
+    /// Its content.
+    pub payload: Payload,
+}
+
+/// Why a document could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocumentError {
+    /// Not JSON, or strict JSON rules violated.
+    #[error("not valid JSON")]
+    Json(#[source] cairn_model::JsonError),
+    /// Neither a metablock nor a DSSE envelope.
+    #[error("neither an in-toto metablock nor a DSSE envelope")]
+    UnknownContainer,
+    /// A Sigstore bundle (not supported for links and layouts yet).
+    #[error("Sigstore bundle links are not supported yet")]
+    Bundle,
+    /// The envelope or metablock is malformed.
+    #[error("malformed {what}: {message}")]
+    Malformed {
+        /// Which container.
+        what: &'static str,
+        /// Details.
+        message: String,
+    },
+    /// The DSSE payload type is not in-toto's.
+    #[error("DSSE payloadType is {found:?}, expected {IN_TOTO_PAYLOAD_TYPE:?}")]
+    PayloadType {
+        /// What it says.
+        found: String,
+    },
+    /// The payload is neither a link, a layout nor a link Statement.
+    #[error("payload is not an in-toto link or layout (_type {found:?})")]
+    PayloadKind {
+        /// The `_type` found.
+        found: String,
+    },
+    /// A Statement with another predicate.
+    #[error("Statement predicateType is {found:?}, expected {LINK_PREDICATE_V03:?}")]
+    PredicateType {
+        /// What it says.
+        found: String,
+    },
+    /// The link content is malformed.
+    #[error("invalid link: {message}")]
+    Link {
+        /// Details.
+        message: String,
+    },
+}
+
+impl Document {
+    /// Parses a document from the bytes of a file.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
+        let obj = value.as_object().ok_or(DocumentError::UnknownContainer)?;
+        if obj.contains_key("signed") && obj.contains_key("signatures") {
+            let mb: Metablock =
+                serde_json::from_value(value).map_err(|e| DocumentError::Malformed {
+                    what: "metablock",
+                    message: e.to_string(),
+                })?;
+            let payload = payload_from_legacy(&mb.signed)?;
+            return Ok(Document {
+                form: Form::Metablock,
+                container: Container::Metablock(mb),
+                payload,
+            });
+        }
+        if obj.contains_key("payload") && obj.contains_key("payloadType") {
+            let env: Envelope =
+                serde_json::from_value(value).map_err(|e| DocumentError::Malformed {
+                    what: "DSSE envelope",
+                    message: e.to_string(),
+                })?;
+            if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+                return Err(DocumentError::PayloadType {
+                    found: env.payload_type.clone(),
+                });
+            }
+            let inner = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
+            let kind = inner
+                .get("_type")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let (form, payload) = if STATEMENT_TYPES.contains(&kind) {
+                (
+                    Form::DsseStatement,
+                    Payload::Link(link_from_statement(&inner)?),
+                )
+            } else {
+                (Form::DsseLegacy, payload_from_legacy(&inner)?)
+            };
+            return Ok(Document {
+                form,
+                container: Container::Dsse(env),
+                payload,
+            });
+        }
+        if obj
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+        {
+            return Err(DocumentError::Bundle);
+        }
+        Err(DocumentError::UnknownContainer)
+    }
+
+    /// Checks whether `key` (declared in a layout as `declared`) signed the document.
+    pub fn verify(&self, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
+        match &self.container {
+            Container::Metablock(mb) => {
+                let result = match declared {
+                    Some(d) => cairn_sign::metablock::verify_with_key_id(mb, key, d),
+                    None => cairn_sign::metablock::verify(mb, key),
+                };
+                // Canonicalisation can only fail on values JSON cannot hold (non-finite floats);
+                // such a document is unsigned as far as we can tell.
+                result.unwrap_or(SigVerdict::Rejected {
+                    rejections: Vec::new(),
+                })
+            }
+            Container::Dsse(env) => match declared {
+                Some(d) => cairn_sign::dsse::verify_with_key_id(env, key, d),
+                None => cairn_sign::dsse::verify(env, key),
+            },
+        }
+    }
+
+    /// The key ids its signatures declare.
+    pub fn declared_keyids(&self) -> Vec<String> {
+        match &self.container {
+            Container::Metablock(mb) => mb.signatures.iter().map(|s| s.keyid.clone()).collect(),
+            Container::Dsse(env) => env.signatures.iter().map(|s| s.keyid.clone()).collect(),
+        }
+    }
+}
+
+fn payload_from_legacy(signed: &Value) -> Result<Payload, DocumentError> {
+    match signed.get("_type").and_then(Value::as_str) {
+        Some("link") => {
+            let link = Link::from_signed(signed).map_err(|e| DocumentError::Link {
+                message: e.to_string(),
+            })?;
+            Ok(Payload::Link(LinkData {
+                name: link.name,
+                command: link.command,
+                artifacts: LinkArtifacts {
+                    materials: link.materials,
+                    products: link.products,
+                },
+                byproducts: link.byproducts,
+            }))
+        }
+        Some("layout") => Ok(Payload::Layout(signed.clone())),
+        other => Err(DocumentError::PayloadKind {
+            found: other.unwrap_or_default().to_owned(),
+        }),
+    }
+}
+
+fn descriptor_map(list: Option<&Value>, what: &str) -> Result<ArtifactMap, DocumentError> {
+    let mut out = BTreeMap::new();
+    let Some(list) = list else {
+        return Ok(out);
+    };
+    let items = list.as_array().ok_or_else(|| DocumentError::Link {
+        message: format!("{what} is not a list"),
+    })?;
+    for (i, item) in items.iter().enumerate() {
+        let name = item
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .or_else(|| item.get("uri").and_then(Value::as_str))
+            .ok_or_else(|| DocumentError::Link {
+                message: format!("{what}[{i}] has no name or uri"),
+            })?;
+        let digest: DigestSet = item
+            .get("digest")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| DocumentError::Link {
+                message: format!("{what}[{i}].digest: {e}"),
+            })?
+            .unwrap_or_default();
+        digest.validate().map_err(|e| DocumentError::Link {
+            message: format!("{what}[{i}].digest: {e}"),
+        })?;
+        if out.insert(name.to_owned(), digest).is_some() {
+            return Err(DocumentError::Link {
+                message: format!("{what} lists {name:?} twice"),
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn link_from_statement(statement: &Value) -> Result<LinkData, DocumentError> {
+    let predicate_type = statement
+        .get("predicateType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if predicate_type != LINK_PREDICATE_V03 {
+        return Err(DocumentError::PredicateType {
+            found: predicate_type.to_owned(),
+        });
+    }
+    let predicate = statement
+        .get("predicate")
+        .ok_or_else(|| DocumentError::Link {
+            message: "Statement has no predicate".to_owned(),
+        })?;
+    let name = predicate
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| DocumentError::Link {
+            message: "link predicate has no name".to_owned(),
+        })?
+        .to_owned();
+    let command = match predicate.get("command") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| DocumentError::Link {
+            message: format!("command: {e}"),
+        })?,
+    };
+    let byproducts = predicate
+        .get("byproducts")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    Ok(LinkData {
+        name,
+        command,
+        artifacts: LinkArtifacts {
+            materials: descriptor_map(predicate.get("materials"), "materials")?,
+            products: descriptor_map(statement.get("subject"), "subject")?,
+        },
+        byproducts,
+    })
+}

@@ -1,0 +1,179 @@
+//! Per-step link discovery and authorisation: finds `<step>.<keyid[:8]>.link` for every
+//! authorised functionary, checks each link's signature with the functionary key the layout
+//! declares, and counts distinct keys against the step's threshold.
+
+use std::path::{Path, PathBuf};
+
+use cairn_model::key::LayoutKey;
+use cairn_model::layout::{Layout, Step};
+use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
+
+use super::document::{Document, Payload};
+use crate::verdict::Evidence;
+
+/// A functionary key from a layout's `keys`, ready to verify with.
+pub(crate) struct Functionary {
+    /// The id the layout lists it under.
+    pub keyid: KeyId,
+    /// The key, or why it cannot be used.
+    pub key: Result<PublicKey, String>,
+}
+
+impl Functionary {
+    pub(crate) fn from_layout(layout: &Layout, keyid: &str) -> Functionary {
+        let key = match layout.keys.get(keyid) {
+            None => Err("the layout has no key with this id".to_owned()),
+            Some(LayoutKey::OpenPgp(_)) => {
+                Err("OpenPGP functionary keys are not supported".to_owned())
+            }
+            Some(LayoutKey::Key(k)) => serde_json::to_value(k)
+                .map_err(|e| e.to_string())
+                .and_then(|v| PublicKey::from_securesystemslib_json(&v).map_err(|e| e.to_string())),
+        };
+        Functionary {
+            keyid: KeyId::new(keyid),
+            key,
+        }
+    }
+
+    /// The 8-character prefixes under which this functionary's links may be filed: the id the
+    /// layout declares, then the key's ids under both key-id rules (implementations disagree).
+    fn file_prefixes(&self) -> Vec<String> {
+        let mut out = vec![self.keyid.short(8).to_owned()];
+        if let Ok(key) = &self.key {
+            let ids = key.key_ids();
+            for id in [&ids.securesystemslib1, &ids.legacy] {
+                let p = id.short(8).to_owned();
+                if !out.contains(&p) {
+                    out.push(p);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One link that verified for a step.
+pub(crate) struct AcceptedLink {
+    /// Where it was found.
+    pub path: PathBuf,
+    /// The functionary key id it was filed under.
+    pub keyid: KeyId,
+    /// The 8-character prefix used in the file name (sublayout links live in `<step>.<prefix>/`).
+    pub file_prefix: String,
+    /// The key that verified it.
+    pub key: PublicKey,
+    /// The document.
+    pub doc: Document,
+}
+
+/// What looking for a step's links found.
+pub(crate) struct StepLinks {
+    /// Verified, authorised links (at most one per functionary), in `pubkeys` order.
+    pub accepted: Vec<AcceptedLink>,
+    /// One line of evidence per functionary.
+    pub evidence: Vec<Evidence>,
+    /// Distinct keys among the accepted links.
+    pub distinct_keys: usize,
+}
+
+/// Finds and verifies the links of `step` in `dir`.
+pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path) -> StepLinks {
+    let mut accepted: Vec<AcceptedLink> = Vec::new();
+    let mut evidence = Vec::new();
+    let mut seen_keys: Vec<Vec<u8>> = Vec::new();
+    for keyid in &step.pubkeys {
+        let functionary = Functionary::from_layout(layout, keyid.as_str());
+        let mut statuses = Vec::new();
+        let mut found_any = false;
+        for prefix in functionary.file_prefixes() {
+            let name = format!("{}.{prefix}.link", step.name);
+            let path = dir.join(&name);
+            let bytes = match std::fs::read(&path) {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    found_any = true;
+                    statuses.push(format!("{name}: cannot read: {e}"));
+                    continue;
+                }
+            };
+            found_any = true;
+            let doc = match Document::from_slice(&bytes) {
+                Ok(d) => d,
+                Err(e) => {
+                    statuses.push(format!("{name}: {}", error_chain(&e)));
+                    continue;
+                }
+            };
+            let key = match &functionary.key {
+                Ok(k) => k,
+                Err(why) => {
+                    statuses.push(format!("{name}: cannot check: {why}"));
+                    continue;
+                }
+            };
+            match doc.verify(key, Some(&functionary.keyid)) {
+                SigVerdict::Verified(_) => {}
+                SigVerdict::Rejected { rejections } => {
+                    let why = rejections
+                        .first()
+                        .map_or_else(|| "no valid signature".to_owned(), |r| r.reason.to_string());
+                    statuses.push(format!(
+                        "{name}: not signed by this functionary's key ({why})"
+                    ));
+                    continue;
+                }
+            }
+            if let Payload::Link(link) = &doc.payload
+                && link.name != step.name
+            {
+                statuses.push(format!(
+                    "{name}: the link is for step '{}', not '{}'",
+                    link.name, step.name
+                ));
+                continue;
+            }
+            let kind = match &doc.payload {
+                Payload::Link(_) => "link",
+                Payload::Layout(_) => "sublayout",
+            };
+            statuses.push(format!("{name}: signed {kind} ({})", doc.form.describe()));
+            let material = key.to_spki_der().to_vec();
+            if seen_keys.contains(&material) {
+                statuses.push("same key as another functionary: counted once".to_owned());
+            } else {
+                seen_keys.push(material);
+            }
+            accepted.push(AcceptedLink {
+                path,
+                keyid: functionary.keyid.clone(),
+                file_prefix: prefix,
+                key: key.clone(),
+                doc,
+            });
+            break;
+        }
+        if !found_any {
+            statuses.push(format!("no link file {}.{}.link", step.name, keyid.short()));
+        }
+        evidence.push(Evidence::signer(keyid.as_str(), statuses.join("; ")));
+    }
+    StepLinks {
+        accepted,
+        evidence,
+        distinct_keys: seen_keys.len(),
+    }
+}
+
+/// `error: cause: cause` in one line, for evidence text.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
+}
