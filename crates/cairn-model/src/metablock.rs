@@ -28,11 +28,21 @@ pub struct Metablock {
 pub struct MetablockSignature {
     /// The key id the signer declares.
     pub keyid: String,
-    /// Hex-encoded signature.
+    /// Hex-encoded signature. Empty for OpenPGP signatures, which in-toto's GPG support writes
+    /// as `signature` + `other_headers` (kept in `extra`; see [`MetablockSignature::is_openpgp`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sig: String,
     /// Fields we do not interpret (in-toto-golang writes `"cert": ""`).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl MetablockSignature {
+    /// True for an OpenPGP signature object (`signature` and `other_headers`, no `sig`), which
+    /// cairn keeps but cannot verify.
+    pub fn is_openpgp(&self) -> bool {
+        self.sig.is_empty() && self.extra.contains_key("signature")
+    }
 }
 
 /// What a metablock's `signed._type` says it is.
@@ -217,6 +227,16 @@ mod tests {
         );
         let back = serde_json::to_vec(&mb).unwrap();
         assert_eq!(Metablock::from_slice(&back).unwrap(), mb);
+    }
+
+    #[test]
+    fn openpgp_signatures_are_kept() {
+        let doc = br#"{"signatures":[{"keyid":"8288","other_headers":"04","signature":"ab"}],"signed":{"_type":"link"}}"#;
+        let mb = Metablock::from_slice(doc).unwrap();
+        assert!(mb.signatures[0].is_openpgp());
+        let back = serde_json::to_value(&mb).unwrap();
+        assert!(back["signatures"][0].get("sig").is_none());
+        assert_eq!(back["signatures"][0]["signature"], "ab");
     }
 
     #[test]
