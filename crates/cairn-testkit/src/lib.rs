@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod peers;
+pub mod registry;
 
 use std::path::PathBuf;
 
