@@ -1,6 +1,8 @@
 //! The artifact engine on real trees: names, digests, excludes, lstrip, symlinks, special files,
 //! line endings (in-toto-golang vectors), non-UTF-8 names.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
