@@ -8,6 +8,7 @@ mod error;
 mod keyid;
 pub mod metablock;
 mod oids;
+mod pbes1;
 mod password;
 mod pem;
 mod private;

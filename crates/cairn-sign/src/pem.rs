@@ -330,7 +330,9 @@ pub(crate) fn check_pbes2_cost(info: &pkcs8::EncryptedPrivateKeyInfoRef<'_>) -> 
             _ => Ok(()),
         },
         EncryptionScheme::Pbes1(_) => Err(KeyError::UnsupportedEncryption {
-            scheme: "PBES1 (DES/RC2 era); re-encrypt with PBES2, e.g. `openssl pkcs8 -topk8 -v2 aes-256-cbc`".into(),
+            scheme: "PBES1 other than pbeWithMD5AndDES-CBC; re-encrypt with PBES2, e.g. \
+                     `openssl pkcs8 -topk8 -v2 aes-256-cbc`"
+                .into(),
         }),
         #[allow(unreachable_patterns)]
         _ => Err(KeyError::UnsupportedEncryption {

@@ -151,13 +151,27 @@ impl PrivateKey {
                 source: Box::new(e),
             }
         })?;
-        crate::pem::check_pbes2_cost(&info)?;
-        let plain = Zeroizing::new(
-            info.decrypt(password.as_bytes())
-                .map_err(|_| KeyError::WrongPassword)?
-                .as_bytes()
-                .to_vec(),
-        );
+        let plain = match &info.encryption_algorithm {
+            pkcs8::pkcs5::EncryptionScheme::Pbes1(alg)
+                if alg.encryption == pkcs8::pkcs5::pbes1::EncryptionScheme::PbeWithMd5AndDesCbc =>
+            {
+                crate::pbes1::decrypt_md5_des(
+                    password.as_bytes(),
+                    &alg.parameters.salt,
+                    alg.parameters.iteration_count,
+                    info.encrypted_data.as_bytes(),
+                )?
+            }
+            _ => {
+                crate::pem::check_pbes2_cost(&info)?;
+                Zeroizing::new(
+                    info.decrypt(password.as_bytes())
+                        .map_err(|_| KeyError::WrongPassword)?
+                        .as_bytes()
+                        .to_vec(),
+                )
+            }
+        };
         // A wrong password usually fails the CBC padding check, but one time in 256 it
         // "decrypts" to garbage: report that as a wrong password too.
         Self::from_pkcs8_der(&plain).map_err(|e| match e {
