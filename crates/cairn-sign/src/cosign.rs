@@ -66,8 +66,13 @@ fn malformed(reason: &'static str) -> KeyError {
     KeyError::MalformedCosignKey { reason }
 }
 
-fn derive_key(password: &Password, salt: &[u8], log_n: u8) -> Result<Zeroizing<[u8; 32]>, KeyError> {
-    let params = scrypt::Params::new(log_n, 8, 1).map_err(|_| malformed("bad scrypt parameters"))?;
+fn derive_key(
+    password: &Password,
+    salt: &[u8],
+    log_n: u8,
+) -> Result<Zeroizing<[u8; 32]>, KeyError> {
+    let params =
+        scrypt::Params::new(log_n, 8, 1).map_err(|_| malformed("bad scrypt parameters"))?;
     let mut key = Zeroizing::new([0u8; 32]);
     scrypt::scrypt(password.as_bytes(), salt, &params, key.as_mut())
         .map_err(|_| malformed("bad scrypt output length"))?;
@@ -199,7 +204,10 @@ mod tests {
     #[test]
     fn decrypts_reference_vectors() {
         let pw = Password::new("supersecret");
-        assert_eq!(&decrypt(VECTORS[0].as_bytes(), &pw).unwrap()[..], b"reallyimportant");
+        assert_eq!(
+            &decrypt(VECTORS[0].as_bytes(), &pw).unwrap()[..],
+            b"reallyimportant"
+        );
         // The KDF-strength vectors come from upstream's `Marshal`, which JSON-encodes the
         // plaintext first: a JSON string holding base64("reallyimportant").
         for v in &VECTORS[1..] {

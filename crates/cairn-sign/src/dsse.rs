@@ -8,7 +8,11 @@ use crate::verify::{self, RawSignature, ThresholdVerdict, TrustedKey, Verdict};
 use crate::{KeyId, Signer};
 
 /// Signs `payload` as `payload_type` into a new envelope with one signature.
-pub fn sign(payload_type: &str, payload: Vec<u8>, signer: &dyn Signer) -> Result<Envelope, SignError> {
+pub fn sign(
+    payload_type: &str,
+    payload: Vec<u8>,
+    signer: &dyn Signer,
+) -> Result<Envelope, SignError> {
     let mut env = Envelope {
         payload,
         payload_type: payload_type.to_string(),
@@ -22,7 +26,8 @@ pub fn sign(payload_type: &str, payload: Vec<u8>, signer: &dyn Signer) -> Result
 pub fn add_signature(env: &mut Envelope, signer: &dyn Signer) -> Result<(), SignError> {
     let sig = signer.sign(&env.pae())?;
     let keyid = signer.key_id().as_str().to_string();
-    env.signatures.retain(|s| s.keyid != keyid || keyid.is_empty());
+    env.signatures
+        .retain(|s| s.keyid != keyid || keyid.is_empty());
     env.signatures.push(Signature { keyid, sig });
     Ok(())
 }

@@ -32,7 +32,9 @@ pub enum KeyError {
     #[error("key file is empty")]
     Empty,
     /// The input is neither PEM, DER nor a securesystemslib JSON key.
-    #[error("not a key: expected a PEM block (-----BEGIN ...-----), DER or a securesystemslib JSON key")]
+    #[error(
+        "not a key: expected a PEM block (-----BEGIN ...-----), DER or a securesystemslib JSON key"
+    )]
     NotAKey,
     /// A PEM block is broken (bad base64, missing END line, truncated).
     #[error("malformed PEM ({label})")]

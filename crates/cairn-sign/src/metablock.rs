@@ -47,7 +47,13 @@ pub fn verify_with_key_id(
     declared: &KeyId,
 ) -> Result<Verdict, Error> {
     let bytes = mb.signed_bytes().map_err(Error::Canonical)?;
-    Ok(verify::verify_one(&bytes, &raw(mb), key, Some(declared), &[]))
+    Ok(verify::verify_one(
+        &bytes,
+        &raw(mb),
+        key,
+        Some(declared),
+        &[],
+    ))
 }
 
 /// Counts the distinct trusted keys that signed the metablock.

@@ -210,9 +210,11 @@ fn parse_pem_block(
             let plain = cosign::decrypt(der, password)?;
             ParsedKey::Private(PrivateKey::from_pkcs8_der(&plain)?)
         }
-        other => return Err(KeyError::UnsupportedPemLabel {
-            label: other.to_string(),
-        }),
+        other => {
+            return Err(KeyError::UnsupportedPemLabel {
+                label: other.to_string(),
+            });
+        }
     })
 }
 
@@ -238,11 +240,10 @@ fn parse_der(der: &[u8]) -> Result<ParsedKey, KeyError> {
 }
 
 fn parse_json_key(bytes: &[u8], password: Option<&Password>) -> Result<ParsedKey, KeyError> {
-    let value = cairn_model::json::value_from_slice(bytes).map_err(|_| {
-        KeyError::MalformedJsonKey {
+    let value =
+        cairn_model::json::value_from_slice(bytes).map_err(|_| KeyError::MalformedJsonKey {
             reason: "not a JSON object",
-        }
-    })?;
+        })?;
     let private = value
         .get("keyval")
         .and_then(|v| v.get("private"))
@@ -262,9 +263,12 @@ fn parse_json_key(bytes: &[u8], password: Option<&Password>) -> Result<ParsedKey
             }
         }
     } else if scheme == Scheme::Ed25519 {
-        let seed = Zeroizing::new(hex::decode(private).map_err(|_| KeyError::MalformedJsonKey {
-            reason: "ed25519 keyval.private is not hex",
-        })?);
+        let seed =
+            Zeroizing::new(
+                hex::decode(private).map_err(|_| KeyError::MalformedJsonKey {
+                    reason: "ed25519 keyval.private is not hex",
+                })?,
+            );
         PrivateKey::from_ed25519_seed(&seed)?
     } else {
         return Err(KeyError::MalformedJsonKey {
@@ -297,7 +301,9 @@ fn parse_json_key(bytes: &[u8], password: Option<&Password>) -> Result<ParsedKey
 }
 
 /// Refuses encrypted PKCS#8 whose key derivation would cost more than any honest key file.
-pub(crate) fn check_pbes2_cost(info: &pkcs8::EncryptedPrivateKeyInfoRef<'_>) -> Result<(), KeyError> {
+pub(crate) fn check_pbes2_cost(
+    info: &pkcs8::EncryptedPrivateKeyInfoRef<'_>,
+) -> Result<(), KeyError> {
     use pkcs8::pkcs5::{EncryptionScheme, pbes2::Kdf};
     match &info.encryption_algorithm {
         EncryptionScheme::Pbes2(params) => match &params.kdf {

@@ -86,12 +86,10 @@ impl PrivateKey {
                     .map_err(|_| KeyError::Rng)?,
             ),
             KeyType::Rsa => Inner::Rsa(Box::new(
-                rsa::PrivateKey::new(&mut rng, RSA_DEFAULT_BITS).map_err(|e| {
-                    KeyError::Crypto {
-                        action: "generate",
-                        key_type: "rsa",
-                        source: Box::new(e),
-                    }
+                rsa::PrivateKey::new(&mut rng, RSA_DEFAULT_BITS).map_err(|e| KeyError::Crypto {
+                    action: "generate",
+                    key_type: "rsa",
+                    source: Box::new(e),
                 })?,
             )),
         };
@@ -201,13 +199,14 @@ impl PrivateKey {
             format: "SEC1",
             source: Box::new(e),
         })?;
-        let curve = parsed
-            .parameters
-            .and_then(|p| p.named_curve())
-            .ok_or(KeyError::MalformedDer {
-                format: "SEC1",
-                source: "EC key without a named curve".into(),
-            })?;
+        let curve =
+            parsed
+                .parameters
+                .and_then(|p| p.named_curve())
+                .ok_or(KeyError::MalformedDer {
+                    format: "SEC1",
+                    source: "EC key without a named curve".into(),
+                })?;
         let inner = match curve {
             oids::P256 => Inner::P256(p256::ecdsa::SigningKey::from(
                 p256::SecretKey::from_sec1_der(der).map_err(|e| malformed_ec(Box::new(e)))?,
@@ -216,6 +215,34 @@ impl PrivateKey {
                 p384::SecretKey::from_sec1_der(der).map_err(|e| malformed_ec(Box::new(e)))?,
             )),
             other => return Err(oids::unsupported_curve(other)),
+        };
+        Self::from_inner(inner)
+    }
+
+    /// An ECDSA key from its big-endian secret scalar (32 bytes for P-256, 48 for P-384).
+    pub fn from_ecdsa_scalar(key_type: KeyType, scalar: &[u8]) -> Result<Self, KeyError> {
+        let inner = match key_type {
+            KeyType::EcdsaP256 => {
+                Inner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(|e| {
+                    KeyError::InvalidKey {
+                        key_type: "ecdsa-p256",
+                        source: Some(Box::new(e)),
+                    }
+                })?)
+            }
+            KeyType::EcdsaP384 => {
+                Inner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(|e| {
+                    KeyError::InvalidKey {
+                        key_type: "ecdsa-p384",
+                        source: Some(Box::new(e)),
+                    }
+                })?)
+            }
+            other => {
+                return Err(KeyError::UnsupportedKeyType {
+                    algorithm: format!("{other} is not an ECDSA key type"),
+                });
+            }
         };
         Self::from_inner(inner)
     }
@@ -320,7 +347,10 @@ impl PrivateKey {
                         key_type,
                         source: Box::new(e),
                     })?;
-                ("ENCRYPTED PRIVATE KEY", Zeroizing::new(doc.as_bytes().to_vec()))
+                (
+                    "ENCRYPTED PRIVATE KEY",
+                    Zeroizing::new(doc.as_bytes().to_vec()),
+                )
             }
         };
         let pem = pkcs8::der::pem::encode_string(label, pkcs8::LineEnding::LF, &bytes)
@@ -352,12 +382,10 @@ impl Signer for PrivateKey {
             source: Box::new(e),
         };
         Ok(match &self.inner {
-            Inner::Ed25519(k) => {
-                signature::Signer::<ed25519_dalek::Signature>::try_sign(k, msg)
-                    .map_err(crypto)?
-                    .to_bytes()
-                    .to_vec()
-            }
+            Inner::Ed25519(k) => signature::Signer::<ed25519_dalek::Signature>::try_sign(k, msg)
+                .map_err(crypto)?
+                .to_bytes()
+                .to_vec(),
             Inner::P256(k) => {
                 let sig: p256::ecdsa::Signature =
                     signature::Signer::try_sign(k, msg).map_err(crypto)?;
@@ -379,12 +407,13 @@ impl Signer for PrivateKey {
                     }
                     _ => {
                         let signer = rsa::pss::SigningKey::<Sha256>::new_with_salt_len(key, 32);
-                        let sig: rsa::pss::Signature = signature::RandomizedSigner::try_sign_with_rng(
-                            &signer,
-                            &mut rng(),
-                            msg,
-                        )
-                        .map_err(crypto)?;
+                        let sig: rsa::pss::Signature =
+                            signature::RandomizedSigner::try_sign_with_rng(
+                                &signer,
+                                &mut rng(),
+                                msg,
+                            )
+                            .map_err(crypto)?;
                         signature::SignatureEncoding::to_vec(&sig)
                     }
                 }

@@ -81,10 +81,13 @@ impl PublicKey {
             source: Box::new(e),
         })?;
         let oid = spki.algorithm.oid;
-        let bits = spki.subject_public_key.as_bytes().ok_or(KeyError::MalformedDer {
-            format: "SPKI",
-            source: "public key bit string has unused bits".into(),
-        })?;
+        let bits = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(KeyError::MalformedDer {
+                format: "SPKI",
+                source: "public key bit string has unused bits".into(),
+            })?;
         let inner = match oid {
             oids::ED25519 => {
                 let raw: &[u8; 32] = bits.try_into().map_err(|_| KeyError::InvalidKey {
@@ -116,6 +119,26 @@ impl PublicKey {
             }
             oids::RSA_ENCRYPTION => Inner::Rsa(rsa_from_pkcs1_der(bits)?),
             other => return Err(oids::unsupported_key_type(other)),
+        };
+        Self::from_inner(inner)
+    }
+
+    /// An ECDSA key from its SEC1 point encoding (`04 ‖ x ‖ y`, or compressed).
+    pub fn from_sec1_point(key_type: KeyType, point: &[u8]) -> Result<Self, KeyError> {
+        let inner = match key_type {
+            KeyType::EcdsaP256 => Inner::P256(
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                    .map_err(|e| invalid("ecdsa-p256", e))?,
+            ),
+            KeyType::EcdsaP384 => Inner::P384(
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
+                    .map_err(|e| invalid("ecdsa-p384", e))?,
+            ),
+            other => {
+                return Err(KeyError::UnsupportedKeyType {
+                    algorithm: format!("{other} is not an ECDSA key type"),
+                });
+            }
         };
         Self::from_inner(inner)
     }
@@ -297,7 +320,6 @@ impl PublicKey {
             }),
         }
     }
-
 }
 
 impl Verifier for PublicKey {
@@ -426,22 +448,25 @@ fn rsa_from_pkcs1_der(der: &[u8]) -> Result<rsa::PublicKey, KeyError> {
     let bits = n.bit_width() as usize;
     check_rsa_size(bits)?;
     let e = rsa::BoxedUint::from_be_slice_vartime(parsed.public_exponent.as_bytes());
-    rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS).map_err(|e| invalid("rsa", e))
+    rsa::PublicKey::new_with_size_limits(n, e, RSA_MIN_BITS..=RSA_MAX_BITS)
+        .map_err(|e| invalid("rsa", e))
 }
 
 pub(crate) fn json_key_header(value: &Value) -> Result<(&str, Scheme), KeyError> {
-    let keytype = value
-        .get("keytype")
-        .and_then(Value::as_str)
-        .ok_or(KeyError::MalformedJsonKey {
-            reason: "missing keytype string",
-        })?;
-    let scheme_name = value
-        .get("scheme")
-        .and_then(Value::as_str)
-        .ok_or(KeyError::MalformedJsonKey {
-            reason: "missing scheme string",
-        })?;
+    let keytype =
+        value
+            .get("keytype")
+            .and_then(Value::as_str)
+            .ok_or(KeyError::MalformedJsonKey {
+                reason: "missing keytype string",
+            })?;
+    let scheme_name =
+        value
+            .get("scheme")
+            .and_then(Value::as_str)
+            .ok_or(KeyError::MalformedJsonKey {
+                reason: "missing scheme string",
+            })?;
     let scheme = Scheme::from_name(scheme_name).ok_or_else(|| KeyError::UnsupportedJsonKey {
         keytype: keytype.to_string(),
         scheme: scheme_name.to_string(),
@@ -481,4 +506,3 @@ pub(crate) fn check_json_pair(
         })
     }
 }
-

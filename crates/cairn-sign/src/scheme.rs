@@ -100,7 +100,10 @@ impl Scheme {
             (Scheme::Ed25519, KeyType::Ed25519)
                 | (Scheme::EcdsaSha2Nistp256, KeyType::EcdsaP256)
                 | (Scheme::EcdsaSha2Nistp384, KeyType::EcdsaP384)
-                | (Scheme::RsassaPssSha256 | Scheme::RsaPkcs1v15Sha256, KeyType::Rsa)
+                | (
+                    Scheme::RsassaPssSha256 | Scheme::RsaPkcs1v15Sha256,
+                    KeyType::Rsa
+                )
         )
     }
 }

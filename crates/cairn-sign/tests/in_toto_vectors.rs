@@ -67,18 +67,37 @@ fn key_ids_match_the_manifests() {
         let pubkey = public(&format!("{PY}/{name}.pub"));
         let ids = pubkey.key_ids();
         assert_eq!(ids.legacy.as_str(), legacy, "{name} legacy");
-        assert_eq!(ids.securesystemslib1.as_str(), new, "{name} securesystemslib 1.x");
+        assert_eq!(
+            ids.securesystemslib1.as_str(),
+            new,
+            "{name} securesystemslib 1.x"
+        );
         // The PKCS#1 private key has the same ids.
         let private = public(&format!("{PY}/{name}"));
         assert_eq!(private.key_ids(), ids, "{name} private");
     }
     // in-toto-golang MANIFEST (legacy rule).
     for (file, legacy) in [
-        ("alice.pub", "70ca5750c2eda80b18f41f4ec5f92146789b5d68dd09577be422a0159bd13680"),
-        ("dan.pub", "b7d643dec0a051096ee5d87221b5d91a33daa658699d30903e1cefb90c418401"),
-        ("carol.pub", "be6371bc627318218191ce0780fd3183cce6c36da02938a477d2e4dfae1804a6"),
+        (
+            "alice.pub",
+            "70ca5750c2eda80b18f41f4ec5f92146789b5d68dd09577be422a0159bd13680",
+        ),
+        (
+            "dan.pub",
+            "b7d643dec0a051096ee5d87221b5d91a33daa658699d30903e1cefb90c418401",
+        ),
+        (
+            "carol.pub",
+            "be6371bc627318218191ce0780fd3183cce6c36da02938a477d2e4dfae1804a6",
+        ),
     ] {
-        assert_eq!(public(&format!("{GO}/{file}")).key_id(KeyIdRule::Legacy).as_str(), legacy, "{file}");
+        assert_eq!(
+            public(&format!("{GO}/{file}"))
+                .key_id(KeyIdRule::Legacy)
+                .as_str(),
+            legacy,
+            "{file}"
+        );
     }
     assert!(
         public(&format!("{GO}/grace.pub"))
@@ -89,7 +108,9 @@ fn key_ids_match_the_manifests() {
     );
     // in-toto-rs: alice without a trailing newline has the same ids as with one.
     assert_eq!(
-        public("in-toto-rs/tests/test_verifylib/workdir/alice.pub").key_id(KeyIdRule::Legacy).as_str(),
+        public("in-toto-rs/tests/test_verifylib/workdir/alice.pub")
+            .key_id(KeyIdRule::Legacy)
+            .as_str(),
         "556caebdc0877eed53d419b60eddb1e57fa773e4e31d70698b588f3e9cc48b35"
     );
     // danny: a securesystemslib JSON key whose file records its (legacy) id.
@@ -127,11 +148,17 @@ fn python_links_and_layouts() {
     let alice = public(&format!("{PY}/alice.pub"));
     // Cases 1, 2, 5: classic links, legacy key ids.
     let write_code = mb(&format!("{PY}/write-code.776a00e2.link"));
-    assert_verified(&metablock::verify(&write_code, &bob).unwrap(), KeyMatch::KeyId(KeyIdRule::Legacy));
+    assert_verified(
+        &metablock::verify(&write_code, &bob).unwrap(),
+        KeyMatch::KeyId(KeyIdRule::Legacy),
+    );
     assert_rejected(&metablock::verify(&write_code, &carl).unwrap());
     assert_rejected(&metablock::verify(&write_code, &alice).unwrap());
     let package = mb(&format!("{PY}/package.2f89b927.link"));
-    assert_verified(&metablock::verify(&package, &carl).unwrap(), KeyMatch::KeyId(KeyIdRule::Legacy));
+    assert_verified(
+        &metablock::verify(&package, &carl).unwrap(),
+        KeyMatch::KeyId(KeyIdRule::Legacy),
+    );
     assert_rejected(&metablock::verify(&package, &bob).unwrap());
     // Cases 3, 4: DSSE links.
     let dsse_dir = "in-toto-python/tests/demo_dsse_files";
@@ -142,8 +169,13 @@ fn python_links_and_layouts() {
     assert!(dsse::verify(&e, &carl).is_verified());
     assert_rejected(&dsse::verify(&e, &bob));
     // Cases 6, 7: unsigned templates verify with nothing.
-    assert_rejected(&metablock::verify(&mb(&format!("{PY}/demo.layout.template")), &alice).unwrap());
-    assert_rejected(&dsse::verify(&env(&format!("{dsse_dir}/demo.layout.template")), &alice));
+    assert_rejected(
+        &metablock::verify(&mb(&format!("{PY}/demo.layout.template")), &alice).unwrap(),
+    );
+    assert_rejected(&dsse::verify(
+        &env(&format!("{dsse_dir}/demo.layout.template")),
+        &alice,
+    ));
     // Cases 9-12: layouts signed by in-toto 3.1.0 (securesystemslib 1.x key ids).
     let refimpl = "in-toto-python/generated-by-reference-impl";
     let root = mb(&format!("{refimpl}/root.layout"));
@@ -153,13 +185,22 @@ fn python_links_and_layouts() {
     );
     assert_rejected(&metablock::verify(&root, &bob).unwrap());
     let double = mb(&format!("{refimpl}/root-double-signed.layout"));
-    let keys = [TrustedKey::from(alice.clone()), TrustedKey::from(bob.clone())];
+    let keys = [
+        TrustedKey::from(alice.clone()),
+        TrustedKey::from(bob.clone()),
+    ];
     let t = metablock::verify_threshold(&double, &keys, 2).unwrap();
     assert!(t.is_met(), "{t:?}");
     let t = metablock::verify_threshold(&root, &keys, 2).unwrap();
-    assert!(!t.is_met(), "single-signed layout must not meet a threshold of 2");
+    assert!(
+        !t.is_met(),
+        "single-signed layout must not meet a threshold of 2"
+    );
     assert!(dsse::verify(&env(&format!("{refimpl}/root.dsse.layout")), &alice).is_verified());
-    assert_rejected(&dsse::verify(&env(&format!("{refimpl}/root.dsse.layout")), &carl));
+    assert_rejected(&dsse::verify(
+        &env(&format!("{refimpl}/root.dsse.layout")),
+        &carl,
+    ));
 }
 
 #[test]
@@ -171,8 +212,14 @@ fn golang_links_and_layouts() {
     let py_carl = public(&format!("{PY}/carl.pub"));
     // Case 1: the layout with Go-only fields verifies over the received `signed` value.
     let layout = mb(&format!("{GO}/demo.layout"));
-    assert!(layout.signed.get("rootcas").is_some(), "fixture keeps Go-only fields");
-    assert_verified(&metablock::verify(&layout, &alice).unwrap(), KeyMatch::KeyId(KeyIdRule::Legacy));
+    assert!(
+        layout.signed.get("rootcas").is_some(),
+        "fixture keeps Go-only fields"
+    );
+    assert_verified(
+        &metablock::verify(&layout, &alice).unwrap(),
+        KeyMatch::KeyId(KeyIdRule::Legacy),
+    );
     // Case 5.
     assert_rejected(&metablock::verify(&layout, &dan).unwrap());
     assert_rejected(&metablock::verify(&layout, &carol).unwrap());
@@ -197,7 +244,10 @@ fn golang_links_and_layouts() {
         ("sub_layout.70ca5750.link", &alice, &dan),
     ] {
         let m = mb(&format!("{GO}/{file}"));
-        assert_verified(&metablock::verify(&m, right).unwrap(), KeyMatch::KeyId(KeyIdRule::Legacy));
+        assert_verified(
+            &metablock::verify(&m, right).unwrap(),
+            KeyMatch::KeyId(KeyIdRule::Legacy),
+        );
         assert_rejected(&metablock::verify(&m, wrong).unwrap());
     }
     for (file, right, wrong) in [
@@ -217,7 +267,10 @@ fn rs_links_and_layout() {
     let bob = public(&format!("{PY}/bob.pub"));
     let carl = public(&format!("{PY}/carl.pub"));
     let root = mb("in-toto-rs/tests/test_verifylib/workdir/root.layout");
-    assert_verified(&metablock::verify(&root, &alice).unwrap(), KeyMatch::KeyId(KeyIdRule::Legacy));
+    assert_verified(
+        &metablock::verify(&root, &alice).unwrap(),
+        KeyMatch::KeyId(KeyIdRule::Legacy),
+    );
     assert_rejected(&metablock::verify(&root, &bob).unwrap());
     let links = "in-toto-rs/tests/test_verifylib/links";
     for (file, right, wrong) in [
@@ -226,7 +279,10 @@ fn rs_links_and_layout() {
         ("package.2f89b927.link", &carl, &bob),
     ] {
         let m = mb(&format!("{links}/{file}"));
-        assert!(metablock::verify(&m, right).unwrap().is_verified(), "{file}");
+        assert!(
+            metablock::verify(&m, right).unwrap().is_verified(),
+            "{file}"
+        );
         assert_rejected(&metablock::verify(&m, wrong).unwrap());
     }
     // The functionary keys embedded in the layout are bob and carl.
@@ -246,14 +302,18 @@ fn key_encodings_load() {
     let ec_der = public(&format!("{dir}/ecdsa/ec.spki.der"));
     assert_eq!(ec_pem, ec_der);
     let ed_der = public(&format!("{dir}/ed25519/ed25519-1.spki.der"));
-    let ed_raw = PublicKey::from_ed25519_bytes(&read(&format!("{dir}/ed25519/ed25519-1.pub"))).unwrap();
+    let ed_raw =
+        PublicKey::from_ed25519_bytes(&read(&format!("{dir}/ed25519/ed25519-1.pub"))).unwrap();
     assert_eq!(ed_der, ed_raw);
     let rsa_spki = public(&format!("{dir}/rsa/rsa-2048.spki.der"));
     let rsa_pkcs1 = public(&format!("{dir}/rsa/rsa-2048.pkcs1.der"));
     assert_eq!(rsa_spki, rsa_pkcs1);
     assert_eq!(rsa_spki.bits(), 2048);
     assert_eq!(public(&format!("{dir}/rsa/rsa-4096.spki.der")).bits(), 4096);
-    assert_eq!(public(&format!("{dir}/rsa/alice.pub")), public(&format!("{PY}/alice.pub")));
+    assert_eq!(
+        public(&format!("{dir}/rsa/alice.pub")),
+        public(&format!("{PY}/alice.pub"))
+    );
 }
 
 #[test]
@@ -266,15 +326,26 @@ fn python_pems_plain_and_encrypted() {
         assert_eq!(plain, expected, "{kind} unencrypted");
         let enc = read(&format!("{dir}/{kind}_private_encrypted.pem"));
         assert!(cairn_sign::is_encrypted(&enc));
-        assert!(matches!(parse_key(&enc, None), Err(KeyError::PasswordRequired)), "{kind}");
         assert!(
-            matches!(parse_key(&enc, Some(&Password::new("hunter3"))), Err(KeyError::WrongPassword)),
-            "{kind} wrong password: {:?}", parse_key(&enc, Some(&Password::new("hunter3")))
+            matches!(parse_key(&enc, None), Err(KeyError::PasswordRequired)),
+            "{kind}"
+        );
+        assert!(
+            matches!(
+                parse_key(&enc, Some(&Password::new("hunter3"))),
+                Err(KeyError::WrongPassword)
+            ),
+            "{kind} wrong password: {:?}",
+            parse_key(&enc, Some(&Password::new("hunter3")))
         );
         let ParsedKey::Private(key) = parse_key(&enc, Some(&hunter2)).unwrap() else {
             panic!("{kind}: private key expected");
         };
-        assert_eq!(cairn_sign::Signer::public_key(&key), &expected, "{kind} encrypted");
+        assert_eq!(
+            cairn_sign::Signer::public_key(&key),
+            &expected,
+            "{kind} encrypted"
+        );
     }
 }
 

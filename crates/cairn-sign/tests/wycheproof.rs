@@ -24,7 +24,11 @@ enum Kind {
 /// MissingNull: a PKCS#1 v1.5 DigestInfo without the NULL parameter. cairn compares the whole
 /// encoded DigestInfo, so it rejects these legacy signatures.
 fn acceptable_decision(flags: &[String]) -> bool {
-    assert_eq!(flags, ["MissingNull"], "undocumented acceptable case {flags:?}");
+    assert_eq!(
+        flags,
+        ["MissingNull"],
+        "undocumented acceptable case {flags:?}"
+    );
     false
 }
 
@@ -61,7 +65,11 @@ fn run(file: &str, kind: Kind) -> Tally {
             let result = case["result"].as_str().expect("result");
             let flags: Vec<String> = case["flags"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|f| f.as_str().map(String::from)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|f| f.as_str().map(String::from))
+                        .collect()
+                })
                 .unwrap_or_default();
             let strict = match kind {
                 Kind::EcdsaDer => key.verify_ecdsa(&msg, &sig, EcdsaSignatureFormat::Der),
@@ -118,7 +126,10 @@ fn run(file: &str, kind: Kind) -> Tally {
         failures.join("\n")
     );
     let declared = doc["numberOfTests"].as_u64().expect("numberOfTests") as usize;
-    assert_eq!(tally.cases, declared, "{file}: ran fewer cases than the file declares");
+    assert_eq!(
+        tally.cases, declared,
+        "{file}: ran fewer cases than the file declares"
+    );
     tally
 }
 
