@@ -3,11 +3,17 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod oidc;
 pub mod policy;
+pub mod retry;
+pub mod sign;
 pub mod trust;
 pub mod verify;
 
 pub use error::{Error, Result, Service, TokenProblem};
+pub use oidc::{IdentityToken, TokenEnv, TokenOrigin, detect_token};
 pub use policy::{CertificatePolicy, GithubClaims, Identity, PublicKey, SignerPolicy};
+pub use retry::Retry;
+pub use sign::{Payload, Services, SignOptions, SignedBundle, sign_keyless, sign_with_key};
 pub use trust::{Instance, SigningConfig, TrustConfig, TrustedRoot};
 pub use verify::{Artifact, Check, CheckKind, SignerInfo, Verdict, VerifyOptions, verify_bundle};

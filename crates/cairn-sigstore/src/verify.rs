@@ -171,6 +171,9 @@ pub struct VerifyOptions {
     /// "Now", in seconds since the epoch: log and TSA times after it are rejected. (The
     /// underlying library also refuses integrated times in the future by its own clock.)
     pub now: i64,
+    /// Key-based bundles only: accept a bundle with no transparency-log entry (signed with
+    /// `--tlog-upload` off). Keyless bundles always need log or TSA evidence.
+    pub allow_missing_tlog: bool,
 }
 
 /// Verifies `bundle_json` over `artifact` for `signer`, offline, against `root`.

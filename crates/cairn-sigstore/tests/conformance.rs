@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The sigstore-conformance `bundle-verify` suite: every case, valid ones accepted, `_fail` ones
 //! rejected, once with the artifact's bytes and once with its SHA-256 only (as upstream runs it).
 
@@ -49,7 +50,10 @@ fn run_case(dir: &Path) -> Outcome {
             read_opt("issuer").unwrap_or_else(|| DEFAULT_ISSUER.into()),
         ))),
     };
-    let opts = VerifyOptions { now: NOW };
+    let opts = VerifyOptions {
+        now: NOW,
+        allow_missing_tlog: false,
+    };
     let mut reason = String::new();
     let mut run = |a: Artifact<'_>| -> Result<bool, String> {
         let root = root.as_ref().map_err(|e| e.to_string())?;
