@@ -49,7 +49,7 @@ pub fn known_hex_lengths(algorithm: &str) -> Option<&'static [usize]> {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DigestError {
-    /// The digest of a known algorithm is not lowercase hex.
+    /// The digest of a known algorithm is not lowercase hex (or has an odd number of digits).
     #[error("{algorithm} digest {value:?} is not lowercase hex")]
     Encoding {
         /// The algorithm name.
@@ -90,9 +90,12 @@ pub fn validate_digest(algorithm: &str, value: &str) -> Result<(), DigestError> 
     let Some(lens) = known_hex_lengths(algorithm) else {
         return Ok(());
     };
-    if !value
-        .bytes()
-        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    // An odd number of hex digits does not encode bytes: an encoding error, as in the Go
+    // validator (hex.DecodeString), rather than a length error.
+    if !value.len().is_multiple_of(2)
+        || !value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     {
         return Err(DigestError::Encoding {
             algorithm: algorithm.to_owned(),
@@ -243,8 +246,12 @@ mod tests {
             Err(DigestError::Encoding { .. })
         ));
         assert!(matches!(
-            validate_digest("md5", "abc"),
+            validate_digest("md5", "abcd"),
             Err(DigestError::Length { .. })
+        ));
+        assert!(matches!(
+            validate_digest("md5", "abc"),
+            Err(DigestError::Encoding { .. })
         ));
         assert!(validate_digest("gce_image_id", "not hex at all").is_ok());
         assert_eq!(validate_digest("", "x"), Err(DigestError::EmptyAlgorithm));

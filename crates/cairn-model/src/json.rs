@@ -18,7 +18,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 100;
 
 /// Why a JSON document was rejected.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JsonError {
     /// The document is larger than [`MAX_DOCUMENT_BYTES`].

@@ -1,0 +1,3 @@
+//! SLSA Verification Summary Attestation: [`v1`] (`https://slsa.dev/verification_summary/v1`).
+
+pub mod v1;
