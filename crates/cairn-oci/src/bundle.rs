@@ -112,12 +112,11 @@ pub fn summarize(what: &str, bytes: &[u8]) -> Result<BundleSummary, Error> {
         .pointer("/certificate/rawBytes")
         .or_else(|| vm.pointer("/x509CertificateChain/certificates/0/rawBytes"))
         .and_then(Value::as_str);
-    if let Some(b64) = cert_b64 {
-        if let Ok(der) = STANDARD.decode(b64) {
-            if let Ok(cert) = x509_cert::Certificate::from_der(&der) {
-                fill_from_cert(&cert, &mut signer);
-            }
-        }
+    if let Some(b64) = cert_b64
+        && let Ok(der) = STANDARD.decode(b64)
+        && let Ok(cert) = x509_cert::Certificate::from_der(&der)
+    {
+        fill_from_cert(&cert, &mut signer);
     }
     if let Some(hint) = vm.pointer("/publicKey/hint").and_then(Value::as_str) {
         signer.key_hint = Some(hint.to_string());

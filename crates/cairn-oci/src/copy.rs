@@ -413,14 +413,14 @@ fn copy_blob(ctx: &Ctx<'_>, desc: &Descriptor) -> Result<(), Error> {
         r.bytes_copied += desc.size;
         return Ok(());
     }
-    if let Some(from) = &ctx.mount_from {
-        if ctx.dst.mount_blob(desc, from)? {
-            ctx.report
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .blobs_mounted += 1;
-            return Ok(());
-        }
+    if let Some(from) = &ctx.mount_from
+        && ctx.dst.mount_blob(desc, from)?
+    {
+        ctx.report
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .blobs_mounted += 1;
+        return Ok(());
     }
     let blob = ctx.src.fetch_blob(desc)?;
     ctx.dst.push_blob(desc, &blob)?;

@@ -305,6 +305,8 @@ impl Default for ImageIndex {
 }
 
 /// A parsed manifest.
+// Short-lived values walked once; boxing would only add noise at every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Manifest {
     /// An image (or artifact) manifest.

@@ -526,14 +526,13 @@ impl Repository for RegistryRepo {
             .get(DOCKER_CONTENT_DIGEST)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| Digest::parse(v.trim()).ok())
+            && announced != digest
         {
-            if announced != digest {
-                return Err(Error::DigestMismatch {
-                    what: format!("manifest pushed to {}", self.display_name()),
-                    expected: digest,
-                    actual: announced,
-                });
-            }
+            return Err(Error::DigestMismatch {
+                what: format!("manifest pushed to {}", self.display_name()),
+                expected: digest,
+                actual: announced,
+            });
         }
         let subject_indexed = resp.headers().get(OCI_SUBJECT).is_some();
         Ok(PushedManifest {

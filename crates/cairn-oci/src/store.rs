@@ -248,10 +248,10 @@ pub fn push_referrer(
         return Ok(desc);
     }
     // A registry without OCI-Subject may still have the API (some do not send the header).
-    if let Some(list) = repo.referrers_api(subject, None)? {
-        if list.iter().any(|d| d.digest == desc.digest) {
-            return Ok(desc);
-        }
+    if let Some(list) = repo.referrers_api(subject, None)?
+        && list.iter().any(|d| d.digest == desc.digest)
+    {
+        return Ok(desc);
     }
     let mut index = fallback_index(repo, subject)?.unwrap_or_default();
     if index.manifests.iter().any(|d| d.digest == desc.digest) {

@@ -26,7 +26,14 @@ pub fn bytes(seed: u64, len: usize) -> Vec<u8> {
 
 /// Pushes a one-layer image for `arch` into `repo`; returns its manifest descriptor.
 pub fn push_image(repo: &dyn Repository, arch: &str, seed: u64, layer_len: usize) -> Descriptor {
-    let layer = bytes(seed, layer_len);
+    // A real gzip stream: skopeo checks layer compression against the media type and would
+    // rewrite the manifest (changing its digest) otherwise.
+    let layer = {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&bytes(seed, layer_len)).expect("gzip");
+        gz.finish().expect("gzip")
+    };
     let layer_desc = Descriptor::for_bytes("application/vnd.oci.image.layer.v1.tar+gzip", &layer);
     repo.push_blob(&layer_desc, &Blob::from_vec(layer))
         .expect("push layer");
