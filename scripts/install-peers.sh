@@ -4,6 +4,7 @@
 #   in-toto 3.1.0 (python reference)      -> $CAIRN_PEERS_DIR/venv/bin/in-toto-*
 #   sigstore-python 4.5.1                 -> $CAIRN_PEERS_DIR/venv/bin/sigstore
 #   @sigstore/cli 0.8.1, @sigstore/mock 0.12.1 -> $CAIRN_PEERS_DIR/node/node_modules
+#   docker-registry (CNCF distribution 2.8), skopeo -> system packages (Debian, as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS="${CAIRN_PEERS_DIR:-$(pwd)/.peers}"
@@ -29,5 +30,16 @@ if [ ! -d "$PEERS/node/node_modules/@sigstore/mock" ] || [ ! -d "$PEERS/node/nod
   echo "== installing @sigstore/cli 0.8.1 and @sigstore/mock 0.12.1"
   ( cd "$PEERS/node" && { [ -f package.json ] || npm init -y >/dev/null; } &&
     npm install --no-fund --no-audit -s @sigstore/cli@0.8.1 @sigstore/mock@0.12.1 )
+fi
+# OCI: Debian's docker-registry (the tests start it on a free 127.0.0.1 port) and skopeo.
+# System packages, so only when missing, and only as root with apt (CI); otherwise say how.
+if ! command -v docker-registry >/dev/null 2>&1 || ! command -v skopeo >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing docker-registry and skopeo (apt)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry skopeo >/dev/null
+  else
+    echo "warning: docker-registry and/or skopeo missing: OCI interop tests will skip (Debian: sudo apt-get install docker-registry skopeo)" >&2
+  fi
 fi
 echo "peers ready in $PEERS"
