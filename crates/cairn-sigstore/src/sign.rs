@@ -125,9 +125,12 @@ fn classify_rekor(e: sigstore_sign::rekor::Error) -> Attempt {
 }
 
 fn classify_tsa(e: sigstore_sign::tsa::Error) -> Attempt {
-    // The TSA client reports transport and status problems as text; a TSA call is idempotent, so
-    // retrying any failure is safe.
-    Attempt::Transient(Box::new(e))
+    // The TSA client reports both transport errors and HTTP statuses as `Http`; retrying a
+    // timestamp request is harmless. A response that does not parse or verify will not improve.
+    match e {
+        sigstore_sign::tsa::Error::Http(_) => Attempt::Transient(Box::new(e)),
+        _ => Attempt::Fatal(Box::new(e)),
+    }
 }
 
 struct Clients {

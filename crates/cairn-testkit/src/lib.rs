@@ -4,6 +4,7 @@
 
 pub mod peers;
 pub mod registry;
+pub mod sigstore;
 
 use std::path::PathBuf;
 
