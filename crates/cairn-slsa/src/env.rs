@@ -43,7 +43,8 @@ impl Environment {
 
     /// True when the variable is set to `true` (case-insensitive).
     pub fn is_true(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        self.get(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// Which platform this environment belongs to.
@@ -126,20 +127,31 @@ impl IdTokenClaims {
         let mut parts = token.trim().split('.');
         let payload = match (parts.next(), parts.next(), parts.next(), parts.next()) {
             (Some(_), Some(payload), Some(_), None) => payload,
-            _ => return Err(crate::Error::IdToken { reason: "not a compact JWT (three dot-separated parts)" }),
+            _ => {
+                return Err(crate::Error::IdToken {
+                    reason: "not a compact JWT (three dot-separated parts)",
+                });
+            }
         };
         let bytes = URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
-            .map_err(|_| crate::Error::IdToken { reason: "payload is not base64url" })?;
+            .map_err(|_| crate::Error::IdToken {
+                reason: "payload is not base64url",
+            })?;
         match cairn_model::json::value_from_slice(&bytes) {
             Ok(Value::Object(map)) => Ok(IdTokenClaims(map)),
-            _ => Err(crate::Error::IdToken { reason: "payload is not a JSON object" }),
+            _ => Err(crate::Error::IdToken {
+                reason: "payload is not a JSON object",
+            }),
         }
     }
 
     /// A string claim.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).and_then(Value::as_str).filter(|v| !v.is_empty())
+        self.0
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -149,11 +161,19 @@ mod tests {
 
     #[test]
     fn detects_platforms_and_treats_empty_as_unset() {
-        let env = Environment::new().with("GITHUB_ACTIONS", "true").with("GITHUB_HEAD_REF", "");
+        let env = Environment::new()
+            .with("GITHUB_ACTIONS", "true")
+            .with("GITHUB_HEAD_REF", "");
         assert_eq!(env.platform(), Platform::GitHubActions);
         assert_eq!(env.get("GITHUB_HEAD_REF"), None);
-        assert_eq!(Environment::new().with("GITLAB_CI", "true").platform(), Platform::GitLabCi);
-        assert_eq!(Environment::new().with("CI", "true").platform(), Platform::Local);
+        assert_eq!(
+            Environment::new().with("GITLAB_CI", "true").platform(),
+            Platform::GitLabCi
+        );
+        assert_eq!(
+            Environment::new().with("CI", "true").platform(),
+            Platform::Local
+        );
     }
 
     #[test]
@@ -164,15 +184,22 @@ mod tests {
             "2023-11-14T22:13:20+00:00"
         );
         let bad = Environment::new().with("SOURCE_DATE_EPOCH", "yesterday");
-        assert!(matches!(bad.source_date_epoch(), Err(crate::Error::SourceDateEpoch { .. })));
+        assert!(matches!(
+            bad.source_date_epoch(),
+            Err(crate::Error::SourceDateEpoch { .. })
+        ));
         assert_eq!(Environment::new().source_date_epoch().unwrap(), None);
     }
 
     #[test]
     fn decodes_jwt_claims() {
-        let payload = URL_SAFE_NO_PAD.encode(br#"{"job_workflow_ref":"o/r/.github/workflows/x.yml@refs/heads/main"}"#);
+        let payload = URL_SAFE_NO_PAD
+            .encode(br#"{"job_workflow_ref":"o/r/.github/workflows/x.yml@refs/heads/main"}"#);
         let claims = IdTokenClaims::from_jwt(&format!("e30.{payload}.c2ln")).unwrap();
-        assert_eq!(claims.get("job_workflow_ref"), Some("o/r/.github/workflows/x.yml@refs/heads/main"));
+        assert_eq!(
+            claims.get("job_workflow_ref"),
+            Some("o/r/.github/workflows/x.yml@refs/heads/main")
+        );
         assert!(IdTokenClaims::from_jwt("not-a-jwt").is_err());
         assert!(IdTokenClaims::from_jwt("a.W10.c").is_err());
     }

@@ -118,22 +118,24 @@ pub fn generate(request: &Request<'_>) -> Result<Generated, Error> {
     if let Some(src) = &ctx.source {
         deps.push(json!({"uri": src.uri, "digest": {"gitCommit": src.commit}}));
     }
-    if platform != Platform::Local {
-        if let (Some(git), Some(src)) = (request.git, &ctx.source) {
-            if !git.commit.eq_ignore_ascii_case(&src.commit) {
-                let uri = match &git.remote {
-                    Some(remote) => remote.git_uri(git.git_ref.as_deref()),
-                    None => format!("git+file://{}", git.root.display()),
-                };
-                deps.push(json!({"uri": uri, "digest": {"gitCommit": git.commit}}));
-            }
-        }
+    if platform != Platform::Local
+        && let (Some(git), Some(src)) = (request.git, &ctx.source)
+        && !git.commit.eq_ignore_ascii_case(&src.commit)
+    {
+        let uri = match &git.remote {
+            Some(remote) => remote.git_uri(git.git_ref.as_deref()),
+            None => format!("git+file://{}", git.root.display()),
+        };
+        deps.push(json!({"uri": uri, "digest": {"gitCommit": git.commit}}));
     }
     let mut materials: Vec<(String, Value)> = Vec::new();
     for link in &request.links {
         for m in &link.materials {
             let digest = serde_json::to_value(&m.digest).expect("a digest set serialises");
-            materials.push((format!("{}\u{0}{}", m.name, digest), json!({"name": m.name, "digest": digest})));
+            materials.push((
+                format!("{}\u{0}{}", m.name, digest),
+                json!({"name": m.name, "digest": digest}),
+            ));
         }
     }
     materials.sort_by(|a, b| a.0.cmp(&b.0));
@@ -155,9 +157,15 @@ pub fn generate(request: &Request<'_>) -> Result<Generated, Error> {
 
     let mut build_definition = Map::new();
     build_definition.insert("buildType".into(), json!(ctx.build_type));
-    build_definition.insert("externalParameters".into(), Value::Object(ctx.external_parameters));
+    build_definition.insert(
+        "externalParameters".into(),
+        Value::Object(ctx.external_parameters),
+    );
     if !ctx.internal_parameters.is_empty() {
-        build_definition.insert("internalParameters".into(), Value::Object(ctx.internal_parameters));
+        build_definition.insert(
+            "internalParameters".into(),
+            Value::Object(ctx.internal_parameters),
+        );
     }
     if !deps.is_empty() {
         build_definition.insert("resolvedDependencies".into(), Value::Array(deps));

@@ -87,10 +87,7 @@ impl GitSource {
             return Err(GitError::Unborn { path: root });
         }
         let detached = head.is_detached();
-        let commit_id = repo
-            .head_id()
-            .map_err(|e| read_err(Box::new(e)))?
-            .detach();
+        let commit_id = repo.head_id().map_err(|e| read_err(Box::new(e)))?.detach();
         let commit = commit_id.to_string();
         let branch = repo
             .head_name()
@@ -193,5 +190,8 @@ fn pick_remote(repo: &gix::Repository) -> Result<Option<RepoUrl>, GitError> {
     let text = url.to_bstring().to_string();
     RepoUrl::parse(&text)
         .map(Some)
-        .map_err(|source| GitError::RemoteUrl { remote: name, source })
+        .map_err(|source| GitError::RemoteUrl {
+            remote: name,
+            source,
+        })
 }

@@ -66,7 +66,10 @@ pub enum Warning {
 impl Warning {
     /// True for findings that are informational rather than a problem.
     pub fn is_note(&self) -> bool {
-        matches!(self, Warning::ShallowClone | Warning::UnsupportedEvent { .. })
+        matches!(
+            self,
+            Warning::ShallowClone | Warning::UnsupportedEvent { .. }
+        )
     }
 }
 

@@ -41,7 +41,9 @@ impl LinkFormat {
     pub fn media_type(self) -> &'static str {
         match self {
             LinkFormat::Metablock => "application/vnd.in-toto.link+json",
-            LinkFormat::DsseLegacy | LinkFormat::DsseStatement => "application/vnd.dsse.envelope.v1+json",
+            LinkFormat::DsseLegacy | LinkFormat::DsseStatement => {
+                "application/vnd.dsse.envelope.v1+json"
+            }
         }
     }
 }
@@ -82,7 +84,9 @@ pub fn read_dir(dir: &Path) -> Result<Vec<LinkRecord>, Error> {
         let entry = entry.map_err(|e| io(dir, e))?;
         let path = entry.path();
         let is_file = entry.file_type().map_err(|e| io(&path, e))?.is_file()
-            || std::fs::metadata(&path).map(|m| m.is_file()).unwrap_or(false);
+            || std::fs::metadata(&path)
+                .map(|m| m.is_file())
+                .unwrap_or(false);
         if is_file && path.extension().is_some_and(|e| e == "link") {
             paths.push(path);
         }
@@ -107,40 +111,57 @@ pub fn read_link(path: &Path, bytes: &[u8]) -> Result<LinkRecord, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    let obj = value.as_object().ok_or_else(|| not_link("not a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| not_link("not a JSON object"))?;
     let (format, step, materials) = if obj.contains_key("signed") {
-        let block: Metablock = json::from_value(value.clone()).map_err(|source| Error::LinkJson {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let (step, materials) = legacy(&block.signed).ok_or_else(|| not_link("signed object is not a link"))?;
+        let block: Metablock =
+            json::from_value(value.clone()).map_err(|source| Error::LinkJson {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let (step, materials) =
+            legacy(&block.signed).ok_or_else(|| not_link("signed object is not a link"))?;
         (LinkFormat::Metablock, step, materials)
     } else if obj.contains_key("payloadType") {
-        let envelope: Envelope = json::from_value(value.clone()).map_err(|source| Error::LinkJson {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let envelope: Envelope =
+            json::from_value(value.clone()).map_err(|source| Error::LinkJson {
+                path: path.to_path_buf(),
+                source,
+            })?;
         if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
-            return Err(not_link("DSSE payloadType is not application/vnd.in-toto+json"));
+            return Err(not_link(
+                "DSSE payloadType is not application/vnd.in-toto+json",
+            ));
         }
-        let payload = json::value_from_slice(&envelope.payload).map_err(|source| Error::LinkJson {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let payload =
+            json::value_from_slice(&envelope.payload).map_err(|source| Error::LinkJson {
+                path: path.to_path_buf(),
+                source,
+            })?;
         match payload.get("_type").and_then(Value::as_str) {
             Some("link") => {
-                let (step, materials) = legacy(&payload).ok_or_else(|| not_link("payload is not a link"))?;
+                let (step, materials) =
+                    legacy(&payload).ok_or_else(|| not_link("payload is not a link"))?;
                 (LinkFormat::DsseLegacy, step, materials)
             }
             Some("https://in-toto.io/Statement/v1" | "https://in-toto.io/Statement/v0.1") => {
-                if payload.get("predicateType").and_then(Value::as_str) != Some(LINK_PREDICATE_V03) {
+                if payload.get("predicateType").and_then(Value::as_str) != Some(LINK_PREDICATE_V03)
+                {
                     return Err(not_link("statement predicateType is not link v0.3"));
                 }
-                let predicate = payload.get("predicate").ok_or_else(|| not_link("statement has no predicate"))?;
-                let (step, materials) = statement_link(predicate).ok_or_else(|| not_link("link v0.3 predicate is malformed"))?;
+                let predicate = payload
+                    .get("predicate")
+                    .ok_or_else(|| not_link("statement has no predicate"))?;
+                let (step, materials) = statement_link(predicate)
+                    .ok_or_else(|| not_link("link v0.3 predicate is malformed"))?;
                 (LinkFormat::DsseStatement, step, materials)
             }
-            _ => return Err(not_link("DSSE payload is neither a link nor an in-toto statement")),
+            _ => {
+                return Err(not_link(
+                    "DSSE payload is neither a link nor an in-toto statement",
+                ));
+            }
         }
     } else {
         return Err(not_link("neither a metablock nor a DSSE envelope"));
@@ -185,7 +206,8 @@ fn statement_link(predicate: &Value) -> Option<(String, Vec<Material>)> {
                 .or_else(|| rd.get("uri"))
                 .and_then(Value::as_str)?
                 .to_owned();
-            let digest: BTreeMap<String, String> = serde_json::from_value(rd.get("digest")?.clone()).ok()?;
+            let digest: BTreeMap<String, String> =
+                serde_json::from_value(rd.get("digest")?.clone()).ok()?;
             materials.push(Material {
                 name,
                 digest: DigestSet::from_map_unchecked(digest),

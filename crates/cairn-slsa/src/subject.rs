@@ -51,14 +51,21 @@ pub struct Subject {
 }
 
 /// Hashes one file with every algorithm in `algorithms`, reading it once.
-pub fn hash_file(path: &Path, algorithms: &[HashAlgorithm]) -> Result<BTreeMap<String, String>, Error> {
+pub fn hash_file(
+    path: &Path,
+    algorithms: &[HashAlgorithm],
+) -> Result<BTreeMap<String, String>, Error> {
     let io = |source| Error::Subject {
         path: path.to_path_buf(),
         source,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut sha256 = algorithms.contains(&HashAlgorithm::Sha256).then(Sha256::new);
-    let mut sha512 = algorithms.contains(&HashAlgorithm::Sha512).then(Sha512::new);
+    let mut sha256 = algorithms
+        .contains(&HashAlgorithm::Sha256)
+        .then(Sha256::new);
+    let mut sha512 = algorithms
+        .contains(&HashAlgorithm::Sha512)
+        .then(Sha512::new);
     let mut buf = vec![0u8; 256 * 1024];
     loop {
         let n = match file.read(&mut buf) {
@@ -113,12 +120,24 @@ pub fn from_path(
             digest: hash_file(path, algorithms)?,
         }]);
     }
-    let prefix = if path.is_absolute() { String::new() } else { normalise(path) };
+    let prefix = if path.is_absolute() {
+        String::new()
+    } else {
+        normalise(path)
+    };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for entry in walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| Error::Subject {
-            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| path.to_path_buf()),
-            source: e.into_io_error().unwrap_or_else(|| std::io::Error::other("directory loop")),
+            path: e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| path.to_path_buf()),
+            source: e
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("directory loop")),
         })?;
         let ft = entry.file_type();
         if ft.is_symlink() {
@@ -182,7 +201,9 @@ pub fn parse_checksums(path: &Path, bytes: &[u8]) -> Result<Vec<Subject>, Error>
         }
         let (hex_digest, name, algorithm) = if let Some((tag, rest)) = line.split_once(" (") {
             // BSD: "SHA256 (name) = hex"
-            let (name, hex_digest) = rest.rsplit_once(") = ").ok_or_else(|| bad(lineno, "expected ALG (NAME) = DIGEST"))?;
+            let (name, hex_digest) = rest
+                .rsplit_once(") = ")
+                .ok_or_else(|| bad(lineno, "expected ALG (NAME) = DIGEST"))?;
             let alg = match tag {
                 "SHA256" => "sha256",
                 "SHA512" => "sha512",
@@ -196,12 +217,23 @@ pub fn parse_checksums(path: &Path, bytes: &[u8]) -> Result<Vec<Subject>, Error>
                 Some(b) => (true, b),
                 None => (false, line),
             };
-            let (hex_digest, rest) = body.split_once(' ').ok_or_else(|| bad(lineno, "expected DIGEST  NAME"))?;
+            let (hex_digest, rest) = body
+                .split_once(' ')
+                .ok_or_else(|| bad(lineno, "expected DIGEST  NAME"))?;
             let name = rest
                 .strip_prefix(' ')
                 .or_else(|| rest.strip_prefix('*'))
-                .ok_or_else(|| bad(lineno, "expected two spaces or ' *' between digest and name"))?;
-            let name = if escaped { unescape(name).ok_or_else(|| bad(lineno, "bad escape in name"))? } else { name.to_owned() };
+                .ok_or_else(|| {
+                    bad(
+                        lineno,
+                        "expected two spaces or ' *' between digest and name",
+                    )
+                })?;
+            let name = if escaped {
+                unescape(name).ok_or_else(|| bad(lineno, "bad escape in name"))?
+            } else {
+                name.to_owned()
+            };
             (hex_digest.to_owned(), name, None)
         };
         let hex_digest = hex_digest.to_ascii_lowercase();
@@ -212,7 +244,12 @@ pub fn parse_checksums(path: &Path, bytes: &[u8]) -> Result<Vec<Subject>, Error>
             (Some(a @ "sha256"), 64) | (Some(a @ "sha512"), 128) => a,
             (None, 64) => "sha256",
             (None, 128) => "sha512",
-            _ => return Err(bad(lineno, "digest length fits neither sha256 (64) nor sha512 (128)")),
+            _ => {
+                return Err(bad(
+                    lineno,
+                    "digest length fits neither sha256 (64) nor sha512 (128)",
+                ));
+            }
         };
         if name.is_empty() {
             return Err(bad(lineno, "empty name"));
@@ -285,7 +322,11 @@ fn normalise(path: &Path) -> String {
             Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
         }
     }
-    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
+    if parts.is_empty() {
+        ".".to_owned()
+    } else {
+        parts.join("/")
+    }
 }
 
 #[cfg(test)]

@@ -55,7 +55,11 @@ impl RepoUrl {
                         if host.is_empty() || path.is_empty() {
                             return Err(unrecognised(text));
                         }
-                        return Ok(RepoUrl(format!("https://{}/{}", host.to_ascii_lowercase(), path)));
+                        return Ok(RepoUrl(format!(
+                            "https://{}/{}",
+                            host.to_ascii_lowercase(),
+                            path
+                        )));
                     }
                     _ => return Err(unrecognised(text)),
                 }
@@ -132,7 +136,10 @@ impl fmt::Display for RepoUrl {
 pub fn split_git_uri(uri: &str) -> (String, Option<String>) {
     let body = uri.strip_prefix("git+").unwrap_or(uri);
     let path_start = body.find("://").map(|i| i + 3).unwrap_or(0);
-    let after_host = body[path_start..].find('/').map(|i| path_start + i).unwrap_or(body.len());
+    let after_host = body[path_start..]
+        .find('/')
+        .map(|i| path_start + i)
+        .unwrap_or(body.len());
     match body[after_host..].find('@') {
         Some(i) => {
             let at = after_host + i;
@@ -143,7 +150,10 @@ pub fn split_git_uri(uri: &str) -> (String, Option<String>) {
 }
 
 fn strip_userinfo(authority: &str) -> &str {
-    authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority)
+    authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority)
 }
 
 fn trim_path(path: &str) -> String {
@@ -193,14 +203,19 @@ mod tests {
     #[test]
     fn gitlab_ci_token_is_removed() {
         assert_eq!(
-            norm("https://gitlab-ci-token:glcbt-64_secret@gitlab.example.com/group/sub/project.git"),
+            norm(
+                "https://gitlab-ci-token:glcbt-64_secret@gitlab.example.com/group/sub/project.git"
+            ),
             "https://gitlab.example.com/group/sub/project"
         );
     }
 
     #[test]
     fn http_port_and_file_urls_are_kept() {
-        assert_eq!(norm("http://git.local:8080/a/b.git"), "http://git.local:8080/a/b");
+        assert_eq!(
+            norm("http://git.local:8080/a/b.git"),
+            "http://git.local:8080/a/b"
+        );
         assert_eq!(norm("/srv/git/project.git"), "file:///srv/git/project");
         assert_eq!(norm("file:///srv/git/project/"), "file:///srv/git/project");
     }
@@ -220,9 +235,15 @@ mod tests {
         assert_eq!(uri, "git+https://github.com/o/r@refs/tags/v1@beta");
         assert_eq!(
             split_git_uri(&uri),
-            ("https://github.com/o/r".to_owned(), Some("refs/tags/v1@beta".to_owned()))
+            (
+                "https://github.com/o/r".to_owned(),
+                Some("refs/tags/v1@beta".to_owned())
+            )
         );
-        assert_eq!(split_git_uri("git+https://github.com/o/r"), ("https://github.com/o/r".to_owned(), None));
+        assert_eq!(
+            split_git_uri("git+https://github.com/o/r"),
+            ("https://github.com/o/r".to_owned(), None)
+        );
         assert_eq!(url.without_scheme(), "github.com/o/r");
     }
 }

@@ -19,7 +19,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .expect("git is needed to build test repositories");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -39,7 +43,15 @@ fn repo_with_commits(dir: &Path, n: usize) -> Vec<String> {
 fn branch_checkout_with_a_token_in_the_remote() {
     let tmp = tempfile::tempdir().unwrap();
     let commits = repo_with_commits(tmp.path(), 1);
-    git(tmp.path(), &["remote", "add", "origin", "https://gitlab-ci-token:glcbt-secret@gitlab.example.com/g/p.git"]);
+    git(
+        tmp.path(),
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://gitlab-ci-token:glcbt-secret@gitlab.example.com/g/p.git",
+        ],
+    );
     std::fs::create_dir(tmp.path().join("sub")).unwrap();
     let src = GitSource::read(&tmp.path().join("sub")).unwrap();
     assert_eq!(src.commit, commits[0]);
@@ -47,14 +59,20 @@ fn branch_checkout_with_a_token_in_the_remote() {
     assert!(!src.detached && !src.shallow);
     let remote = src.remote.unwrap();
     assert_eq!(remote.as_str(), "https://gitlab.example.com/g/p");
-    assert_eq!(remote.git_uri(Some("refs/heads/main")), "git+https://gitlab.example.com/g/p@refs/heads/main");
+    assert_eq!(
+        remote.git_uri(Some("refs/heads/main")),
+        "git+https://gitlab.example.com/g/p@refs/heads/main"
+    );
 }
 
 #[test]
 fn detached_head_uses_the_single_tag_or_no_ref() {
     let tmp = tempfile::tempdir().unwrap();
     let commits = repo_with_commits(tmp.path(), 2);
-    git(tmp.path(), &["tag", "-a", "v1.0.0", "-m", "release", &commits[0]]);
+    git(
+        tmp.path(),
+        &["tag", "-a", "v1.0.0", "-m", "release", &commits[0]],
+    );
     git(tmp.path(), &["checkout", "-q", "--detach", &commits[0]]);
     let src = GitSource::read(tmp.path()).unwrap();
     assert!(src.detached);
@@ -84,7 +102,10 @@ fn shallow_clone_is_read_and_flagged() {
     assert!(src.shallow);
     assert_eq!(src.commit, commits[2]);
     assert_eq!(src.git_ref.as_deref(), Some("refs/heads/main"));
-    assert_eq!(src.remote.unwrap().as_str(), format!("file://{}", upstream.display()));
+    assert_eq!(
+        src.remote.unwrap().as_str(),
+        format!("file://{}", upstream.display())
+    );
 }
 
 #[test]

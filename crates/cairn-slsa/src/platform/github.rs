@@ -56,8 +56,8 @@ pub(super) fn describe(input: PlatformInput<'_>) -> Result<BuildContext, Error> 
 
     // `owner/repo/.github/workflows/build.yml@refs/heads/main` → path and ref; the ref (a tag)
     // may itself contain '@', so only the first '@' after the path splits.
-    let (workflow_path, workflow_git_ref) = split_workflow_ref(repository, workflow_ref)
-        .ok_or(Error::InvalidVariable {
+    let (workflow_path, workflow_git_ref) =
+        split_workflow_ref(repository, workflow_ref).ok_or(Error::InvalidVariable {
             name: "GITHUB_WORKFLOW_REF",
             value: workflow_ref.to_owned(),
             reason: "expected OWNER/REPO/PATH@REF",
@@ -143,10 +143,19 @@ mod tests {
     #[test]
     fn workflow_ref_splits_at_the_first_at_after_the_path() {
         assert_eq!(
-            split_workflow_ref("o/r", "o/r/.github/workflows/release.yml@refs/tags/pkg@1.2.0"),
+            split_workflow_ref(
+                "o/r",
+                "o/r/.github/workflows/release.yml@refs/tags/pkg@1.2.0"
+            ),
             Some((".github/workflows/release.yml", "refs/tags/pkg@1.2.0"))
         );
-        assert_eq!(split_workflow_ref("o/r", "x/y/.github/workflows/a.yml@refs/heads/main"), None);
-        assert_eq!(split_workflow_ref("o/r", "o/r/.github/workflows/a.yml"), None);
+        assert_eq!(
+            split_workflow_ref("o/r", "x/y/.github/workflows/a.yml@refs/heads/main"),
+            None
+        );
+        assert_eq!(
+            split_workflow_ref("o/r", "o/r/.github/workflows/a.yml"),
+            None
+        );
     }
 }

@@ -132,7 +132,11 @@ pub(super) fn describe(input: PlatformInput<'_>) -> Result<BuildContext, Error> 
         // comma-separated list.
         let list: Vec<String> = match serde_json::from_str::<Vec<String>>(tags) {
             Ok(list) => list,
-            Err(_) => tags.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect(),
+            Err(_) => tags
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect(),
         };
         runner.insert("tags".into(), json!(list));
     }

@@ -77,7 +77,11 @@ pub(crate) fn require<'a, const N: usize>(
     platform: Platform,
     names: [&'static str; N],
 ) -> Result<[&'a str; N], Error> {
-    let missing: Vec<&'static str> = names.iter().copied().filter(|n| env.get(n).is_none()).collect();
+    let missing: Vec<&'static str> = names
+        .iter()
+        .copied()
+        .filter(|n| env.get(n).is_none())
+        .collect();
     if !missing.is_empty() {
         return Err(Error::MissingVariables {
             platform,
@@ -88,7 +92,11 @@ pub(crate) fn require<'a, const N: usize>(
 }
 
 /// A warning when the checkout's `HEAD` is not the commit the platform says it built.
-pub(crate) fn check_checkout(git: Option<&GitSource>, commit: &str, variable: &'static str) -> Option<Warning> {
+pub(crate) fn check_checkout(
+    git: Option<&GitSource>,
+    commit: &str,
+    variable: &'static str,
+) -> Option<Warning> {
     let git = git?;
     (!git.commit.eq_ignore_ascii_case(commit)).then(|| Warning::CheckoutDiffers {
         variable,

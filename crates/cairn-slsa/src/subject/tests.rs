@@ -44,8 +44,16 @@ fn names_follow_the_relative_path_given() {
 #[test]
 fn unreadable_and_missing_subjects_are_errors_naming_the_path() {
     let mut w = Vec::new();
-    let err = from_path(Path::new("/nonexistent/cairn-subject"), &[HashAlgorithm::Sha256], &mut w).unwrap_err();
-    assert!(matches!(&err, Error::Subject { path, .. } if path.ends_with("cairn-subject")), "{err}");
+    let err = from_path(
+        Path::new("/nonexistent/cairn-subject"),
+        &[HashAlgorithm::Sha256],
+        &mut w,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::Subject { path, .. } if path.ends_with("cairn-subject")),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let err = from_path(dir.path(), &[HashAlgorithm::Sha256], &mut w).unwrap_err();
     assert!(matches!(err, Error::EmptyDirectory { .. }));
@@ -86,12 +94,20 @@ fn merge_unites_digests_and_rejects_conflicts() {
         name: name.into(),
         digest: [(alg.to_owned(), v.to_owned())].into(),
     };
-    let merged = merge(vec![mk("b", "sha256", ABC_SHA256), mk("a", "sha256", EMPTY_SHA256), mk("b", "sha512", ABC_SHA512)]).unwrap();
+    let merged = merge(vec![
+        mk("b", "sha256", ABC_SHA256),
+        mk("a", "sha256", EMPTY_SHA256),
+        mk("b", "sha512", ABC_SHA512),
+    ])
+    .unwrap();
     assert_eq!(merged.len(), 2);
     assert_eq!(merged[0].name, "a");
     assert_eq!(merged[1].digest.len(), 2);
     assert!(matches!(
-        merge(vec![mk("a", "sha256", ABC_SHA256), mk("a", "sha256", EMPTY_SHA256)]),
+        merge(vec![
+            mk("a", "sha256", ABC_SHA256),
+            mk("a", "sha256", EMPTY_SHA256)
+        ]),
         Err(Error::ConflictingSubject { .. })
     ));
 }
