@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod layout;
+pub mod render;
 pub mod verdict;
 
 pub use verdict::{ArtifactRef, ArtifactRole, Check, Evidence, Outcome, Verdict};
