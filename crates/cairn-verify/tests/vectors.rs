@@ -1,6 +1,8 @@
 //! Every layout case of the in-toto-python, in-toto-golang and in-toto-rs vectors (see the
 //! MANIFEST.md of each `testdata/in-toto-*` folder), with the verification time pinned.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
