@@ -52,6 +52,10 @@ pub enum Command {
     /// Generate keys, print public keys and key ids.
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
+    /// Generate an SBOM (SPDX 2.3 or CycloneDX 1.6) of a directory, root filesystem or image.
+    ///
+    /// Example: cairn sbom oci:./layout:v1 --format cyclonedx-json --out sbom.cdx.json
+    Sbom(commands::sbom::SbomArgs),
     /// Run the whole chain locally on a small bundled project (no network, no server).
     Demo(commands::demo::DemoArgs),
 }

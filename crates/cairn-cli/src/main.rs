@@ -28,6 +28,7 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Key(cmd) => cmd.run(&ctx),
         Command::Demo(cmd) => cmd.run(&ctx),
+        Command::Sbom(cmd) => cmd.run(&ctx),
     };
     match outcome {
         Ok(status) => status.into(),

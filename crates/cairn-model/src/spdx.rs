@@ -190,7 +190,7 @@ pub struct Checksum {
 }
 
 /// An external reference such as a package URL.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExternalRef {
     /// `PACKAGE-MANAGER`, `SECURITY`, `PERSISTENT-ID`, `OTHER`.
     #[serde(rename = "referenceCategory")]
@@ -201,10 +201,13 @@ pub struct ExternalRef {
     /// The reference itself.
     #[serde(rename = "referenceLocator")]
     pub reference_locator: String,
+    /// Unknown members (comment).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A relationship between two elements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Relationship {
     /// The subject.
     #[serde(rename = "spdxElementId")]
@@ -215,6 +218,9 @@ pub struct Relationship {
     /// The object.
     #[serde(rename = "relatedSpdxElement")]
     pub related_spdx_element: String,
+    /// Unknown members (comment).
+    #[serde(flatten)]
+    pub extra: Extra,
 }
 
 /// A licence that is not on the SPDX list, referenced as `LicenseRef-*`.

@@ -137,6 +137,24 @@ pub fn canonical_id(id: &str) -> Option<&'static str> {
     ids().get(&id.to_ascii_lowercase()).copied()
 }
 
+/// The current id for a deprecated GNU id: `GPL-2.0+` -> `GPL-2.0-or-later`, `GPL-2.0` ->
+/// `GPL-2.0-only`; other ids unchanged.
+fn current_id(id: &'static str) -> &'static str {
+    let gnu = ["GPL-", "LGPL-", "AGPL-", "GFDL-"]
+        .iter()
+        .any(|p| id.starts_with(p));
+    if !gnu {
+        return id;
+    }
+    if let Some(base) = id.strip_suffix('+') {
+        return canonical_id(&format!("{base}-or-later")).unwrap_or(id);
+    }
+    if id.bytes().last().is_some_and(|b| b.is_ascii_digit()) {
+        return canonical_id(&format!("{id}-only")).unwrap_or(id);
+    }
+    id
+}
+
 /// Turns a raw licence string into a valid SPDX expression, or `None` when it is free text.
 pub fn to_expression(raw: &str) -> Option<String> {
     let raw = raw.trim();
@@ -144,7 +162,7 @@ pub fn to_expression(raw: &str) -> Option<String> {
         return None;
     }
     if let Some(id) = canonical_id(raw) {
-        return Some(id.to_string());
+        return Some(current_id(id).to_string());
     }
     let lower = raw.to_ascii_lowercase();
     if let Some((_, v)) = ALIASES.iter().find(|(k, _)| *k == lower) {
@@ -210,10 +228,14 @@ fn operand(tok: &str, exception: bool) -> Option<String> {
         return None;
     }
     if let Some(id) = canonical_id(tok) {
-        return Some(id.to_string());
+        return Some(if exception { id } else { current_id(id) }.to_string());
     }
     let base = tok.strip_suffix('+')?;
-    canonical_id(base).map(|id| format!("{id}+"))
+    let id = canonical_id(base)?;
+    Some(match canonical_id(&format!("{id}+")) {
+        Some(listed) => current_id(listed).to_string(),
+        None => format!("{id}+"),
+    })
 }
 
 /// A `LicenseRef-` id for free text: readable prefix plus a short digest, so different texts
@@ -260,7 +282,15 @@ mod tests {
             to_expression("GPL-2.0-only WITH Classpath-exception-2.0").as_deref(),
             Some("GPL-2.0-only WITH Classpath-exception-2.0")
         );
-        assert_eq!(to_expression("LGPL-2.1+").as_deref(), Some("LGPL-2.1+"));
+        assert_eq!(
+            to_expression("LGPL-2.1+").as_deref(),
+            Some("LGPL-2.1-or-later")
+        );
+        assert_eq!(
+            to_expression("GPL-2.0 OR MIT").as_deref(),
+            Some("GPL-2.0-only OR MIT")
+        );
+        assert_eq!(to_expression("Apache-2.0+").as_deref(), Some("Apache-2.0+"));
         assert_eq!(to_expression("MIT OR"), None);
         assert_eq!(to_expression("(MIT"), None);
         assert_eq!(to_expression("Some custom licence"), None);

@@ -31,7 +31,7 @@ pub fn document(sbom: &Sbom, opts: &WriteOptions) -> Document {
         let id = "SPDXRef-OperatingSystem".to_string();
         let mut p = blank(&id, &d.id);
         p.version_info = d.version_id.clone();
-        p.primary_package_purpose = Some("OPERATING-SYSTEM".into());
+        p.primary_package_purpose = Some("OPERATING_SYSTEM".into());
         p.homepage = d.home_url.clone().filter(|u| is_url(u));
         if let Some(pretty) = &d.pretty_name {
             p.extra.insert("description".into(), pretty.clone().into());
@@ -117,6 +117,7 @@ fn rel(a: &str, kind: &str, b: &str) -> Relationship {
         spdx_element_id: a.to_string(),
         relationship_type: kind.to_string(),
         related_spdx_element: b.to_string(),
+        extra: Default::default(),
     }
 }
 
@@ -198,6 +199,7 @@ fn package(p: &Package, id: &str, extracted: &mut BTreeMap<String, String>) -> S
         reference_category: "PACKAGE-MANAGER".into(),
         reference_type: "purl".into(),
         reference_locator: p.purl.clone(),
+        extra: Default::default(),
     });
     s.primary_package_purpose = (!p.ecosystem.is_os()).then(|| "LIBRARY".to_string());
     s
