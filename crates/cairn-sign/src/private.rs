@@ -18,6 +18,11 @@ use crate::public::{Inner as PublicInner, PublicKey, check_rsa_size};
 use crate::scheme::{KeyType, Scheme};
 use crate::{Signer, oids};
 
+/// DER of an Ed25519 PKCS#8 v1 `PrivateKeyInfo` up to the 32-byte seed (RFC 8410 §10.3).
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
 /// RSA modulus size of generated keys.
 pub const RSA_DEFAULT_BITS: usize = 3072;
 
@@ -298,7 +303,13 @@ impl PrivateKey {
     pub fn to_pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         let key_type = self.key_type().name();
         let doc = match &self.inner {
-            Inner::Ed25519(k) => k.to_pkcs8_der(),
+            // RFC 8410 PKCS#8 v1 (seed only), as OpenSSL writes it: Python `cryptography`
+            // refuses the v2 form with the public key that ed25519-dalek writes.
+            Inner::Ed25519(k) => {
+                let mut der = Zeroizing::new(ED25519_PKCS8_V1_PREFIX.to_vec());
+                der.extend_from_slice(k.as_bytes());
+                return Ok(der);
+            }
             Inner::P256(k) => k.to_pkcs8_der(),
             Inner::P384(k) => k.to_pkcs8_der(),
             Inner::Rsa(k) => k.to_pkcs8_der(),

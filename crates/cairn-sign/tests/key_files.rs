@@ -15,20 +15,34 @@ fn private(bytes: &[u8], pw: Option<&Password>) -> PrivateKey {
 #[test]
 fn round_trips_in_every_format() {
     let pw = Password::new("correct horse");
-    for kt in [KeyType::Ed25519, KeyType::EcdsaP256, KeyType::EcdsaP384, KeyType::Rsa] {
+    for kt in [
+        KeyType::Ed25519,
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::Rsa,
+    ] {
         let key = PrivateKey::generate(kt).unwrap();
         let plain = key.to_pkcs8_pem(None).unwrap();
         assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----\n"));
-        assert_eq!(private(plain.as_bytes(), None).public_key(), key.public_key());
+        assert_eq!(
+            private(plain.as_bytes(), None).public_key(),
+            key.public_key()
+        );
         let enc = key.to_pkcs8_pem(Some(&pw)).unwrap();
         assert!(enc.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----\n"));
         assert!(is_encrypted(enc.as_bytes()));
-        assert_eq!(private(enc.as_bytes(), Some(&pw)).public_key(), key.public_key());
+        assert_eq!(
+            private(enc.as_bytes(), Some(&pw)).public_key(),
+            key.public_key()
+        );
         assert!(matches!(
             parse_key(enc.as_bytes(), Some(&Password::new("wrong"))),
             Err(KeyError::WrongPassword)
         ));
-        assert!(matches!(parse_key(enc.as_bytes(), None), Err(KeyError::PasswordRequired)));
+        assert!(matches!(
+            parse_key(enc.as_bytes(), None),
+            Err(KeyError::PasswordRequired)
+        ));
         let cosign = key.to_cosign_pem(&pw).unwrap();
         assert!(cosign.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
         let back = private(cosign.as_bytes(), Some(&pw));
@@ -91,13 +105,31 @@ fn bad_input_gives_typed_errors() {
         ("garbage binary", vec![0xff, 0x00, 0x13, 0x37]),
         ("truncated PEM", pem.as_bytes()[..pem.len() / 2].to_vec()),
         ("bad base64", pem.replace("M", "!").into_bytes()),
-        ("bad DER", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec()),
-        ("certificate", b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec()),
+        (
+            "bad DER",
+            b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".to_vec(),
+        ),
+        (
+            "certificate",
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".to_vec(),
+        ),
         ("DER garbage", vec![0x30, 0x03, 0x02, 0x01]),
-        ("JSON garbage", b"{\"keytype\": \"dsa\", \"scheme\": \"x\", \"keyval\": {}}".to_vec()),
-        ("JSON duplicate keys", b"{\"keytype\": \"ed25519\", \"keytype\": \"rsa\"}".to_vec()),
-        ("deep JSON", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
-        ("too large", vec![b'A'; (cairn_sign::MAX_KEY_FILE + 1) as usize]),
+        (
+            "JSON garbage",
+            b"{\"keytype\": \"dsa\", \"scheme\": \"x\", \"keyval\": {}}".to_vec(),
+        ),
+        (
+            "JSON duplicate keys",
+            b"{\"keytype\": \"ed25519\", \"keytype\": \"rsa\"}".to_vec(),
+        ),
+        (
+            "deep JSON",
+            format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes(),
+        ),
+        (
+            "too large",
+            vec![b'A'; (cairn_sign::MAX_KEY_FILE + 1) as usize],
+        ),
     ];
     for (name, bytes) in cases {
         match parse_key(&bytes, None) {
@@ -114,7 +146,10 @@ fn bad_input_gives_typed_errors() {
         Err(KeyError::MalformedPem { .. })
     ));
     assert!(matches!(
-        parse_key(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", None),
+        parse_key(
+            b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            None
+        ),
         Err(KeyError::UnsupportedPemLabel { .. })
     ));
     assert!(matches!(
