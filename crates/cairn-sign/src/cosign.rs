@@ -189,6 +189,7 @@ pub(crate) fn encrypt_pem(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

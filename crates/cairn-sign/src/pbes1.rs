@@ -9,17 +9,14 @@ use zeroize::Zeroizing;
 
 use crate::error::KeyError;
 
-/// Upper bound on PBKDF1 iterations (the field is 16-bit anyway).
-const MAX_ITERATIONS: u16 = u16::MAX;
-
-/// Decrypts `ciphertext` with PBKDF1-MD5 (salt, iterations) + DES-CBC, PKCS#5 padding.
+/// Decrypts `ciphertext` with PBKDF1-MD5 (at most 65,535 iterations: the field is 16-bit) (salt, iterations) + DES-CBC, PKCS#5 padding.
 pub(crate) fn decrypt_md5_des(
     password: &[u8],
     salt: &[u8; 8],
     iterations: u16,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, KeyError> {
-    if iterations == 0 || iterations > MAX_ITERATIONS {
+    if iterations == 0 {
         return Err(KeyError::UnsupportedEncryption {
             scheme: "PBES1 with zero iterations".into(),
         });

@@ -26,6 +26,7 @@ const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
 
 /// A key read from a file: private or public.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per loaded key file; boxing buys nothing
 pub enum ParsedKey {
     /// A private key (its public half is available too).
     Private(PrivateKey),

@@ -1,5 +1,6 @@
 //! DSSE: the protocol.md worked example (exact PAE, P-256 RFC 6979 signature) and the upstream
 //! test vectors in testdata/dsse.
+#![allow(clippy::unwrap_used)]
 
 use cairn_model::dsse::Envelope;
 use cairn_sign::{EcdsaSignatureFormat, KeyType, PrivateKey, PublicKey, Signer, TrustedKey, dsse};

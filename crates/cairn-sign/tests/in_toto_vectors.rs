@@ -1,6 +1,7 @@
 //! The in-toto reference fixtures (python, golang, rs) in testdata/: every link and layout
 //! signature verifies with the right key and fails with a wrong one, key ids follow both rules
 //! as the MANIFESTs list them, and every key file loads (or fails with the documented error).
+#![allow(clippy::unwrap_used)]
 
 use cairn_model::dsse::Envelope;
 use cairn_model::metablock::Metablock;

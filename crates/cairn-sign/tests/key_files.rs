@@ -1,5 +1,6 @@
 //! Key files: write/read round trips in every format, a cosign-written key, and bad input
 //! giving typed errors (never a panic).
+#![allow(clippy::unwrap_used)]
 
 use cairn_sign::{
     KeyError, KeyType, ParsedKey, Password, PrivateKey, Signer, Verifier, is_encrypted, parse_key,

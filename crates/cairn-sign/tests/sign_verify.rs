@@ -1,5 +1,6 @@
 //! Round trips for every key type through DSSE and metablocks, key-id matching rules, and the
 //! distinct-key threshold.
+#![allow(clippy::unwrap_used)]
 
 use cairn_model::dsse::Envelope;
 use cairn_model::metablock::Metablock;
@@ -28,7 +29,7 @@ fn all_keys() -> Vec<PrivateKey> {
 #[test]
 fn every_key_type_signs_and_verifies() {
     let keys = all_keys();
-    let rsa_pkcs1 = PrivateKey::from_bytes(&keys[3].to_pkcs8_pem(None).unwrap().as_bytes(), None)
+    let rsa_pkcs1 = PrivateKey::from_bytes(keys[3].to_pkcs8_pem(None).unwrap().as_bytes(), None)
         .unwrap()
         .with_scheme(Scheme::RsaPkcs1v15Sha256)
         .unwrap();
