@@ -1,6 +1,10 @@
 //! Assembling the in-toto Statement v1 with its SLSA provenance v1 predicate.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use cairn_model::predicate::slsa::v1::{
+    BuildDefinition, BuildMetadata, Builder, Provenance, RunDetails,
+};
+use cairn_model::{DigestSet, ResourceDescriptor, Statement, Timestamp};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::env::{Environment, IdTokenClaims, Platform};
@@ -11,9 +15,9 @@ use crate::subject::Subject;
 use crate::{Error, Warning};
 
 /// The in-toto Statement type cairn writes.
-pub const STATEMENT_V1: &str = "https://in-toto.io/Statement/v1";
+pub const STATEMENT_V1: &str = cairn_model::statement::STATEMENT_V1;
 /// The SLSA provenance v1 predicate type.
-pub const PROVENANCE_V1: &str = "https://slsa.dev/provenance/v1";
+pub const PROVENANCE_V1: &str = cairn_model::predicate::SLSA_PROVENANCE_V1;
 
 /// Everything provenance is made from. Nothing here is read from the process: the caller
 /// passes the environment, the checkout, the subjects and the time.
@@ -61,12 +65,29 @@ impl<'a> Request<'a> {
 /// The result: the Statement and what the caller should tell the user.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Generated {
-    /// The unsigned in-toto Statement v1 (keys sorted; serialise it with serde_json).
-    pub statement: Value,
+    /// The unsigned in-toto Statement v1; its predicate is [`Generated::provenance`].
+    pub statement: Statement,
+    /// The SLSA provenance v1 predicate, typed.
+    pub provenance: Provenance,
     /// The platform described.
     pub platform: Platform,
     /// Non-fatal findings, in the order found.
     pub warnings: Vec<Warning>,
+}
+
+impl Generated {
+    /// The Statement as a JSON value.
+    pub fn json(&self) -> Value {
+        serde_json::to_value(&self.statement).expect("a statement serialises to JSON")
+    }
+
+    /// The Statement as indented JSON with a final newline (what `cairn provenance` writes).
+    pub fn to_pretty_json(&self) -> Vec<u8> {
+        let mut out =
+            serde_json::to_vec_pretty(&self.statement).expect("a statement serialises to JSON");
+        out.push(b'\n');
+        out
+    }
 }
 
 /// Builds the provenance Statement.
@@ -114,9 +135,14 @@ pub fn generate(request: &Request<'_>) -> Result<Generated, Error> {
 
     // resolvedDependencies: the source first, then (when the checkout is not the commit the
     // platform names) what was really checked out, then the steps' materials.
-    let mut deps: Vec<Value> = Vec::new();
+    let git_dep = |uri: String, commit: &str| ResourceDescriptor {
+        uri: Some(uri),
+        digest: Some(digest_of("gitCommit", commit)),
+        ..ResourceDescriptor::default()
+    };
+    let mut deps: Vec<ResourceDescriptor> = Vec::new();
     if let Some(src) = &ctx.source {
-        deps.push(json!({"uri": src.uri, "digest": {"gitCommit": src.commit}}));
+        deps.push(git_dep(src.uri.clone(), &src.commit));
     }
     if platform != Platform::Local
         && let (Some(git), Some(src)) = (request.git, &ctx.source)
@@ -126,98 +152,94 @@ pub fn generate(request: &Request<'_>) -> Result<Generated, Error> {
             Some(remote) => remote.git_uri(git.git_ref.as_deref()),
             None => format!("git+file://{}", git.root.display()),
         };
-        deps.push(json!({"uri": uri, "digest": {"gitCommit": git.commit}}));
+        deps.push(git_dep(uri, &git.commit));
     }
-    let mut materials: Vec<(String, Value)> = Vec::new();
-    for link in &request.links {
-        for m in &link.materials {
-            let digest = serde_json::to_value(&m.digest).expect("a digest set serialises");
-            materials.push((
-                format!("{}\u{0}{}", m.name, digest),
-                json!({"name": m.name, "digest": digest}),
-            ));
-        }
-    }
-    materials.sort_by(|a, b| a.0.cmp(&b.0));
-    materials.dedup_by(|a, b| a.0 == b.0);
-    deps.extend(materials.into_iter().map(|(_, v)| v));
+    let mut materials: Vec<(String, DigestSet)> = request
+        .links
+        .iter()
+        .flat_map(|l| {
+            l.materials
+                .iter()
+                .map(|m| (m.name.clone(), m.digest.clone()))
+        })
+        .collect();
+    materials.sort();
+    materials.dedup();
+    deps.extend(
+        materials
+            .into_iter()
+            .map(|(name, digest)| ResourceDescriptor {
+                name: Some(name),
+                digest: Some(digest),
+                ..ResourceDescriptor::default()
+            }),
+    );
 
-    let byproducts: Vec<Value> = request
+    let byproducts: Vec<ResourceDescriptor> = request
         .links
         .iter()
         .map(|l| {
-            json!({
-                "name": l.file_name,
-                "digest": {"sha256": l.sha256},
-                "mediaType": l.format.media_type(),
-                "annotations": {"step": l.step},
-            })
+            let mut annotations = Map::new();
+            annotations.insert("step".into(), json!(l.step));
+            ResourceDescriptor {
+                name: Some(l.file_name.clone()),
+                digest: Some(digest_of("sha256", &l.sha256)),
+                media_type: Some(l.format.media_type().to_owned()),
+                annotations: Some(annotations),
+                ..ResourceDescriptor::default()
+            }
         })
         .collect();
 
-    let mut build_definition = Map::new();
-    build_definition.insert("buildType".into(), json!(ctx.build_type));
-    build_definition.insert(
-        "externalParameters".into(),
-        Value::Object(ctx.external_parameters),
-    );
-    if !ctx.internal_parameters.is_empty() {
-        build_definition.insert(
-            "internalParameters".into(),
-            Value::Object(ctx.internal_parameters),
-        );
-    }
-    if !deps.is_empty() {
-        build_definition.insert("resolvedDependencies".into(), Value::Array(deps));
-    }
+    let metadata = BuildMetadata {
+        invocation_id: ctx.invocation_id,
+        started_on: started_on.map(Timestamp::from_datetime),
+        finished_on: finished_on.map(Timestamp::from_datetime),
+        extra: Map::new(),
+    };
+    let has_metadata = metadata.invocation_id.is_some()
+        || metadata.started_on.is_some()
+        || metadata.finished_on.is_some();
+    let provenance = Provenance {
+        build_definition: BuildDefinition {
+            build_type: ctx.build_type,
+            external_parameters: Some(ctx.external_parameters),
+            internal_parameters: (!ctx.internal_parameters.is_empty())
+                .then_some(ctx.internal_parameters),
+            resolved_dependencies: deps,
+            extra: Map::new(),
+        },
+        run_details: RunDetails {
+            builder: Builder {
+                id: ctx.builder_id,
+                version: ctx.builder_version,
+                builder_dependencies: Vec::new(),
+                extra: Map::new(),
+            },
+            metadata: has_metadata.then_some(metadata),
+            byproducts,
+            extra: Map::new(),
+        },
+        extra: Map::new(),
+    };
 
-    let mut builder = Map::new();
-    builder.insert("id".into(), json!(ctx.builder_id));
-    if !ctx.builder_version.is_empty() {
-        builder.insert("version".into(), json!(ctx.builder_version));
-    }
-    let mut metadata = Map::new();
-    if let Some(id) = ctx.invocation_id {
-        metadata.insert("invocationId".into(), json!(id));
-    }
-    if let Some(t) = started_on {
-        metadata.insert("startedOn".into(), json!(rfc3339(t)));
-    }
-    if let Some(t) = finished_on {
-        metadata.insert("finishedOn".into(), json!(rfc3339(t)));
-    }
-    let mut run_details = Map::new();
-    run_details.insert("builder".into(), Value::Object(builder));
-    if !metadata.is_empty() {
-        run_details.insert("metadata".into(), Value::Object(metadata));
-    }
-    if !byproducts.is_empty() {
-        run_details.insert("byproducts".into(), Value::Array(byproducts));
-    }
-
-    let subject: Vec<Value> = subjects
-        .iter()
-        .map(|s| json!({"name": s.name, "digest": s.digest}))
-        .collect();
     if request.git.is_some_and(|g| g.shallow) && platform == Platform::Local {
         warnings.push(Warning::ShallowClone);
     }
-    let statement = json!({
-        "_type": STATEMENT_V1,
-        "subject": subject,
-        "predicateType": PROVENANCE_V1,
-        "predicate": {
-            "buildDefinition": Value::Object(build_definition),
-            "runDetails": Value::Object(run_details),
-        },
-    });
+    let subject = subjects
+        .into_iter()
+        .map(|s| ResourceDescriptor::subject(s.name, DigestSet::from_map_unchecked(s.digest)))
+        .collect();
+    let predicate = serde_json::to_value(&provenance).expect("provenance serialises to JSON");
+    let statement = Statement::new(subject, PROVENANCE_V1, predicate);
     Ok(Generated {
         statement,
+        provenance,
         platform,
         warnings,
     })
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+fn digest_of(algorithm: &str, hex: &str) -> DigestSet {
+    DigestSet::from_map_unchecked([(algorithm.to_owned(), hex.to_owned())].into())
 }

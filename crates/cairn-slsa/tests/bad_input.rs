@@ -136,7 +136,7 @@ fn gitlab_merged_results_and_merge_trains_use_their_refs() {
         env.insert("CI_MERGE_REQUEST_EVENT_TYPE", event);
         let g = run(&env).unwrap();
         assert_eq!(
-            g.statement
+            g.json()
                 .pointer("/predicate/buildDefinition/resolvedDependencies/0/uri")
                 .unwrap(),
             &format!(
@@ -156,13 +156,13 @@ fn local_build_without_a_checkout_needs_consent() {
     r.allow_no_source = true;
     let g = generate(&r).unwrap();
     assert!(
-        g.statement
+        g.json()
             .pointer("/predicate/buildDefinition/resolvedDependencies")
             .is_none()
     );
     // externalParameters stays a (empty) object, which the spec requires to be present.
     assert!(
-        g.statement
+        g.json()
             .pointer("/predicate/buildDefinition/externalParameters")
             .unwrap()
             .is_object()
@@ -185,7 +185,7 @@ fn detached_head_without_remote_is_recorded_without_ref_and_warned() {
     r.git = Some(&git);
     let g = generate(&r).unwrap();
     assert_eq!(
-        g.statement
+        g.json()
             .pointer("/predicate/buildDefinition/resolvedDependencies/0/uri")
             .unwrap(),
         "git+file:///src/project"
@@ -219,7 +219,7 @@ fn builder_id_override_is_for_local_builds_only() {
     r.builder_id = Some("https://ci.example.com/builder".into());
     let g = generate(&r).unwrap();
     assert_eq!(
-        g.statement
+        g.json()
             .pointer("/predicate/runDetails/builder/id")
             .unwrap(),
         "https://ci.example.com/builder"

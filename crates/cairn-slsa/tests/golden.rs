@@ -67,7 +67,7 @@ fn golden(
     request.links = links;
     request.now = Some(Utc.with_ymd_and_hms(2023, 11, 15, 0, 0, 0).unwrap());
     let generated = generate(&request).unwrap();
-    let text = serde_json::to_string_pretty(&generated.statement).unwrap() + "\n";
+    let text = String::from_utf8(generated.to_pretty_json()).unwrap();
     let path = slsa().join("golden").join(format!("{case}.json"));
     if std::env::var_os("CAIRN_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -76,21 +76,27 @@ fn golden(
     let expected = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("missing golden {}; run with CAIRN_BLESS=1", path.display()));
     assert_eq!(text, expected, "golden {case} differs");
-    let problems = validate_provenance_statement(&generated.statement);
+    let problems = validate_provenance_statement(&generated.json());
+    // cairn-model's own validators agree, and read the predicate back as the typed value.
+    generated.statement.validate().unwrap();
+    match generated.statement.typed_predicate().unwrap() {
+        cairn_model::Predicate::SlsaProvenanceV1(p) => assert_eq!(*p, generated.provenance),
+        other => panic!("{other:?}"),
+    }
     assert!(problems.is_empty(), "{case}: {problems:#?}");
     // Deterministic: the same inputs give the same bytes.
-    let again =
-        serde_json::to_string_pretty(&generate(&request).unwrap().statement).unwrap() + "\n";
+    let again = String::from_utf8(generate(&request).unwrap().to_pretty_json()).unwrap();
     assert_eq!(again, text);
     let warnings = generated.warnings.clone();
     (generated, warnings)
 }
 
-fn pointer<'a>(g: &'a cairn_slsa::Generated, p: &str) -> &'a str {
-    g.statement
+fn pointer(g: &cairn_slsa::Generated, p: &str) -> String {
+    g.json()
         .pointer(p)
         .and_then(|v| v.as_str())
         .unwrap_or_else(|| panic!("{p} missing"))
+        .to_owned()
 }
 
 #[test]
@@ -225,7 +231,7 @@ fn gitlab_tag_pipeline_on_a_self_managed_runner_without_id_token() {
         "{w:?}"
     );
     assert_eq!(
-        g.statement
+        g.json()
             .pointer("/predicate/buildDefinition/internalParameters/gitlab/runner/disposable"),
         Some(&serde_json::json!(false))
     );
@@ -257,8 +263,8 @@ fn local_build_with_recorded_links() {
     let (g, w) = golden("local", Some(git), all_links(), false);
     assert_eq!(g.platform, Platform::Local);
     assert_eq!(w, [Warning::ShallowClone], "a note only");
-    let deps = g
-        .statement
+    let json = g.json();
+    let deps = json
         .pointer("/predicate/buildDefinition/resolvedDependencies")
         .unwrap()
         .as_array()
@@ -269,8 +275,7 @@ fn local_build_with_recorded_links() {
     );
     // foo.py appears in three links with one digest: recorded once.
     assert_eq!(deps.iter().filter(|d| d["name"] == "foo.py").count(), 1);
-    let byproducts = g
-        .statement
+    let byproducts = json
         .pointer("/predicate/runDetails/byproducts")
         .unwrap()
         .as_array()
@@ -297,8 +302,8 @@ fn checkout_at_another_commit_is_recorded_and_warned() {
             ..
         }]
     ));
-    let deps = g
-        .statement
+    let json = g.json();
+    let deps = json
         .pointer("/predicate/buildDefinition/resolvedDependencies")
         .unwrap()
         .as_array()
@@ -310,7 +315,7 @@ fn checkout_at_another_commit_is_recorded_and_warned() {
     );
     // No time given and SOURCE_DATE_EPOCH set: finishedOn is SOURCE_DATE_EPOCH.
     assert_eq!(
-        g.statement
+        g.json()
             .pointer("/predicate/runDetails/metadata/finishedOn")
             .unwrap(),
         "2023-11-14T22:13:20Z"

@@ -376,6 +376,17 @@ pub fn verify(statement: &Value, signer: Option<&SignerIdentity>, policy: &Polic
     }
 }
 
+/// [`verify`] for a Statement already parsed with cairn-model (v1 or v0.1; its predicate v1 or
+/// v0.2 is chosen by `predicateType`).
+pub fn verify_statement(
+    statement: &cairn_model::Statement,
+    signer: Option<&SignerIdentity>,
+    policy: &Policy,
+) -> Verdict {
+    let value = serde_json::to_value(statement).expect("a statement serialises to JSON");
+    verify(&value, signer, policy)
+}
+
 /// `https://github.com/actions/runner/github-hosted`-style builder ids (npm's provenance and
 /// early GitHub attestations): the builder is the runner, and the signer is the workflow.
 fn is_runner_builder(builder_id: &str) -> bool {
