@@ -35,6 +35,21 @@ pub struct Signature {
 }
 
 impl Envelope {
+    /// Reads an envelope strictly (duplicate keys, size and depth are errors; see
+    /// [`crate::json`]).
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, crate::json::JsonError> {
+        crate::json::from_slice(bytes)
+    }
+
+    /// An unsigned envelope of an in-toto payload ([`IN_TOTO_PAYLOAD_TYPE`]).
+    pub fn in_toto(payload: Vec<u8>) -> Self {
+        Envelope {
+            payload,
+            payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+            signatures: Vec::new(),
+        }
+    }
+
     /// The bytes a signer signs and a verifier checks: `PAE(payloadType, payload)`.
     pub fn pae(&self) -> Vec<u8> {
         pae(&self.payload_type, &self.payload)

@@ -20,8 +20,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::descriptor::ResourceDescriptor;
 use crate::digest::DigestSet;
 use crate::metablock::{ArtifactList, MetadataError, MetadataType};
+use crate::predicate::link::v03::Link as LinkPredicate;
+use crate::predicate::{LINK_V0_3, PredicateError};
+use crate::statement::Statement;
 
 /// An in-toto v1.0 link: what one step consumed, ran and produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +128,68 @@ impl Link {
     }
 }
 
+impl Link {
+    /// The link as an in-toto Statement v1 with the link v0.3 predicate, as in-toto-golang
+    /// writes attestations: products become the subjects (`name` = path, `digest`), materials
+    /// become ResourceDescriptors in the predicate, and `name`, `command`, `byproducts`,
+    /// `environment` move into the predicate. Unknown top-level fields are not carried over.
+    ///
+    /// A link without products gives a statement without subjects, which
+    /// [`Statement::validate`] rejects (the spec requires at least one subject).
+    pub fn to_statement(&self) -> Statement {
+        let descriptors = |artifacts: &BTreeMap<String, DigestSet>| -> Vec<ResourceDescriptor> {
+            artifacts
+                .iter()
+                .map(|(path, digest)| ResourceDescriptor::subject(path.clone(), digest.clone()))
+                .collect()
+        };
+        let predicate = LinkPredicate {
+            name: self.name.clone(),
+            command: self.command.clone(),
+            materials: descriptors(&self.materials),
+            byproducts: self.byproducts.clone(),
+            environment: self.environment.clone(),
+            extra: Map::new(),
+        };
+        Statement::new(
+            descriptors(&self.products),
+            LINK_V0_3,
+            serde_json::to_value(&predicate).expect("a link predicate serialises to JSON"),
+        )
+    }
+
+    /// The legacy link a Statement with the link v0.3 predicate describes (the inverse of
+    /// [`Link::to_statement`]): subjects become products and predicate materials become
+    /// materials; each needs a `name`.
+    pub fn from_statement(statement: &Statement) -> Result<Self, PredicateError> {
+        if statement.predicate_type != LINK_V0_3 {
+            return Err(PredicateError::UnexpectedType {
+                expected: LINK_V0_3,
+                found: statement.predicate_type.clone(),
+            });
+        }
+        let predicate = LinkPredicate::from_value(statement.predicate.clone())?;
+        let artifacts = |list: &[ResourceDescriptor], field: &'static str| {
+            list.iter()
+                .map(|rd| {
+                    let name = rd.name.clone().ok_or(PredicateError::Required {
+                        predicate_type: LINK_V0_3,
+                        field,
+                    })?;
+                    Ok((name, rd.digests()))
+                })
+                .collect::<Result<BTreeMap<_, _>, PredicateError>>()
+        };
+        let mut link = Link::new(predicate.name);
+        link.materials = artifacts(&predicate.materials, "materials[].name")?;
+        link.products = artifacts(&statement.subject, "subject[].name")?;
+        link.command = predicate.command;
+        link.byproducts = predicate.byproducts;
+        link.environment = predicate.environment;
+        Ok(link)
+    }
+}
+
 /// Checks `signed._type` against `expected`.
 pub(crate) fn check_type(signed: &Value, expected: MetadataType) -> Result<(), MetadataError> {
     match signed.get("_type").and_then(Value::as_str) {
@@ -159,6 +225,45 @@ mod tests {
         assert_eq!(link.extra["future"], json!([1]));
         assert_eq!(link.return_value(), Some(2));
         assert_eq!(link.to_signed_value(), v);
+    }
+
+    #[test]
+    fn converts_to_and_from_a_link_v03_statement() {
+        let mut link = Link::new("build");
+        link.command = vec!["make".into()];
+        link.materials
+            .insert("src/a.c".into(), DigestSet::sha256(&[1; 32]));
+        link.products
+            .insert("a.out".into(), DigestSet::sha256(&[2; 32]));
+        link.set_command_byproducts(0, "", "");
+        let st = link.to_statement();
+        st.validate().unwrap();
+        assert_eq!(st.subject[0].name.as_deref(), Some("a.out"));
+        let v: Value = serde_json::from_slice(&st.to_vec()).unwrap();
+        assert_eq!(v["predicateType"], LINK_V0_3);
+        assert_eq!(v["predicate"]["materials"][0]["name"], "src/a.c");
+        assert_eq!(v["predicate"]["name"], "build");
+        assert!(matches!(
+            st.typed_predicate().unwrap(),
+            crate::predicate::Predicate::LinkV03(_)
+        ));
+        assert_eq!(Link::from_statement(&st).unwrap(), link);
+
+        let mut nameless = st.clone();
+        nameless.subject[0].name = None;
+        assert!(matches!(
+            Link::from_statement(&nameless),
+            Err(PredicateError::Required {
+                field: "subject[].name",
+                ..
+            })
+        ));
+        let mut other = st;
+        other.predicate_type = "x".into();
+        assert!(matches!(
+            Link::from_statement(&other),
+            Err(PredicateError::UnexpectedType { .. })
+        ));
     }
 
     #[test]

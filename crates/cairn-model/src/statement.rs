@@ -19,6 +19,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::descriptor::{DescriptorError, ResourceDescriptor};
+use crate::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use crate::json::{self, JsonError};
 use crate::predicate::{Predicate, PredicateError};
 
@@ -137,6 +138,12 @@ pub enum StatementError {
     /// `predicate` is not a JSON object.
     #[error("statement predicate is not a JSON object")]
     PredicateNotObject,
+    /// The DSSE envelope does not carry an in-toto payload.
+    #[error("envelope payloadType is {found:?}, not {IN_TOTO_PAYLOAD_TYPE}")]
+    PayloadType {
+        /// The `payloadType` found.
+        found: String,
+    },
 }
 
 impl Statement {
@@ -160,6 +167,17 @@ impl Statement {
         let st = Statement::from_slice_unvalidated(bytes)?;
         st.validate()?;
         Ok(st)
+    }
+
+    /// Reads and validates the statement carried by a DSSE envelope (payloadType must be
+    /// [`IN_TOTO_PAYLOAD_TYPE`]). Does not check signatures.
+    pub fn from_envelope(envelope: &Envelope) -> Result<Self, StatementError> {
+        if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+            return Err(StatementError::PayloadType {
+                found: envelope.payload_type.clone(),
+            });
+        }
+        Statement::from_slice(&envelope.payload)
     }
 
     /// Reads a statement strictly as JSON but without the spec's validation, for inspecting
@@ -207,6 +225,11 @@ impl Statement {
     /// The statement as compact JSON (what goes into a DSSE payload).
     pub fn to_vec(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("a statement has string keys only and serialises to JSON")
+    }
+
+    /// An unsigned DSSE envelope carrying this statement as its payload.
+    pub fn to_envelope(&self) -> Envelope {
+        Envelope::in_toto(self.to_vec())
     }
 
     /// The predicate read into its typed form, chosen by `predicateType`.
@@ -287,5 +310,13 @@ mod tests {
         assert_eq!(v["_type"], STATEMENT_V1);
         assert_eq!(v["predicateType"], "t");
         st.validate().unwrap();
+        let env = st.to_envelope();
+        assert_eq!(Statement::from_envelope(&env).unwrap(), st);
+        let mut other = env;
+        other.payload_type = "application/json".into();
+        assert!(matches!(
+            Statement::from_envelope(&other),
+            Err(StatementError::PayloadType { .. })
+        ));
     }
 }

@@ -71,6 +71,14 @@ pub enum PredicateError {
         /// JSON path of the field, e.g. `runDetails.builder.id`.
         field: &'static str,
     },
+    /// The statement carries another predicate type than the one asked for.
+    #[error("expected predicate type {expected}, found {found:?}")]
+    UnexpectedType {
+        /// The type asked for.
+        expected: &'static str,
+        /// The `predicateType` found.
+        found: String,
+    },
     /// A ResourceDescriptor inside the predicate is invalid.
     #[error("{field}[{index}] of predicate type {predicate_type} is invalid")]
     Descriptor {
