@@ -56,6 +56,17 @@ pub enum Command {
     ///
     /// Example: cairn sbom oci:./layout:v1 --format cyclonedx-json --out sbom.cdx.json
     Sbom(commands::sbom::SbomArgs),
+    /// Sign a file into a Sigstore bundle, with a key or keyless.
+    ///
+    /// Example: cairn sign app.tar.gz --keyless --bundle app.tar.gz.sigstore.json
+    Sign(commands::sign::SignArgs),
+    /// Sign a predicate about files as an in-toto Statement in a DSSE Sigstore bundle.
+    ///
+    /// Example: cairn attest provenance.json --type slsa --subject app.tar.gz --keyless --bundle app.intoto.sigstore.json
+    Attest(commands::attest::AttestArgs),
+    /// Verify artifacts (Sigstore bundles), in-toto layouts and images.
+    #[command(subcommand)]
+    Verify(commands::verify::VerifyCommand),
     /// Run the whole chain locally on a small bundled project (no network, no server).
     Demo(commands::demo::DemoArgs),
 }

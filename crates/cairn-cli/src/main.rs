@@ -29,6 +29,9 @@ fn main() -> ExitCode {
         Command::Key(cmd) => cmd.run(&ctx),
         Command::Demo(cmd) => cmd.run(&ctx),
         Command::Sbom(cmd) => cmd.run(&ctx),
+        Command::Sign(cmd) => cmd.run(&ctx),
+        Command::Attest(cmd) => cmd.run(&ctx),
+        Command::Verify(cmd) => cmd.run(&ctx),
     };
     match outcome {
         Ok(status) => status.into(),

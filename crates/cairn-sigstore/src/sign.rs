@@ -262,9 +262,8 @@ pub fn sign_keyless(
             Payload::Blob(bytes) => {
                 let digest = Sha256Hash::new(sha2::Sha256::digest(bytes).into());
                 let signature = key.sign_digest(&digest).map_err(signing_err)?;
-                let entry = clients
-                    .upload_hashedrekord(rekor_url, HashedRekord::new(&digest, &signature, &cert))
-                    .await?;
+                let entry = hashedrekord_request(digest.as_bytes(), signature.as_bytes(), &pem_lf("CERTIFICATE", cert.as_bytes()))?;
+                let entry = clients.upload_hashedrekord(rekor_url, entry).await?;
                 let b = BundleV03::with_certificate_and_signature(
                     cert.clone(),
                     signature.clone(),
@@ -354,7 +353,7 @@ pub fn sign_with_key(
     options: &SignOptions,
 ) -> Result<SignedBundle> {
     let public = signer.public_key();
-    let pem = public.to_spki_pem();
+    let pem = pem_lf("PUBLIC KEY", public.to_spki_der());
     let hint = signer.key_id().as_str().to_string();
     let rekor_url = if options.tlog_upload {
         Some(services.rekor.as_deref().ok_or(Error::MissingService {
@@ -369,7 +368,6 @@ pub fn sign_with_key(
     } else {
         None
     };
-    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b);
 
     let (content, signature, entry) = match payload {
         Payload::Blob(bytes) => {
@@ -377,14 +375,7 @@ pub fn sign_with_key(
             let sig = signer.sign(bytes).map_err(signing_err)?;
             let entry = match (rekor_url, &clients) {
                 (Some(url), Some(c)) => {
-                    let body = serde_json::json!({
-                        "apiVersion": "0.0.1", "kind": "hashedrekord",
-                        "spec": {
-                            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(digest)}},
-                            "signature": {"content": b64(&sig), "publicKey": {"content": b64(pem.as_bytes())}}
-                        }
-                    });
-                    let entry: HashedRekord = serde_json::from_value(body).map_err(signing_err)?;
+                    let entry = hashedrekord_request(&digest, &sig, &pem)?;
                     Some(block_on(c.upload_hashedrekord(url, entry))?)
                 }
                 _ => None,
@@ -410,12 +401,7 @@ pub fn sign_with_key(
             );
             let entry = match (rekor_url, &clients) {
                 (Some(url), Some(c)) => {
-                    let env_json = serde_json::to_string(&envelope).map_err(signing_err)?;
-                    let body = serde_json::json!({
-                        "apiVersion": "0.0.1", "kind": "dsse",
-                        "spec": {"proposedContent": {"envelope": env_json, "verifiers": [b64(pem.as_bytes())]}}
-                    });
-                    let entry: DsseEntry = serde_json::from_value(body).map_err(signing_err)?;
+                    let entry = dsse_request(&envelope, &pem)?;
                     Some(block_on(c.upload_dsse(url, entry))?)
                 }
                 _ => None,
@@ -443,4 +429,66 @@ pub fn sign_with_key(
         identity: None,
         issuer: None,
     })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+}
+
+/// PEM with LF line endings and 64-column lines. Verifiers (sigstore-python, sigstore-go) rebuild
+/// the Rekor entry body from the bundle with exactly this encoding and compare it with the logged
+/// body; sigstore-rust 0.15.1's request builders use CRLF, which they reject as "inconsistent".
+fn pem_lf(label: &str, der: &[u8]) -> String {
+    let body = b64(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// A Rekor v1 `hashedrekord` 0.0.1 proposed entry.
+fn hashedrekord_request(sha256: &[u8], signature: &[u8], verifier_pem: &str) -> Result<HashedRekord> {
+    let body = serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(sha256)}},
+            "signature": {"content": b64(signature), "publicKey": {"content": b64(verifier_pem.as_bytes())}}
+        }
+    });
+    serde_json::from_value(body).map_err(signing_err)
+}
+
+/// A Rekor v1 `dsse` 0.0.1 proposed entry.
+fn dsse_request(envelope: &DsseEnvelope, verifier_pem: &str) -> Result<DsseEntry> {
+    let env_json = serde_json::to_string(envelope).map_err(signing_err)?;
+    let body = serde_json::json!({
+        "apiVersion": "0.0.1", "kind": "dsse",
+        "spec": {"proposedContent": {"envelope": env_json, "verifiers": [b64(verifier_pem.as_bytes())]}}
+    });
+    serde_json::from_value(body).map_err(signing_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_is_lf_and_wrapped() {
+        let pem = pem_lf("CERTIFICATE", &[7u8; 100]);
+        assert!(!pem.contains('\r'));
+        assert!(pem.lines().all(|l| l.len() <= 64));
+        assert!(pem.ends_with("-----END CERTIFICATE-----\n"));
+    }
+
+    #[test]
+    fn rekor_requests_have_the_v1_shape() {
+        let req = hashedrekord_request(&[1; 32], b"sig", "PEM").expect("builds");
+        let v = serde_json::to_value(&req).expect("serializes");
+        assert_eq!(v["kind"], "hashedrekord");
+        assert_eq!(v["spec"]["data"]["hash"]["value"], hex::encode([1u8; 32]));
+        assert_eq!(v["spec"]["signature"]["publicKey"]["content"], b64(b"PEM"));
+    }
 }

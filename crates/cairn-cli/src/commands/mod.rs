@@ -1,5 +1,8 @@
 //! One module per subcommand; each has an `Args` struct and `run(self, ctx) -> Result<Status>`.
 
+pub mod attest;
 pub mod demo;
 pub mod key;
 pub mod sbom;
+pub mod sign;
+pub mod verify;

@@ -1,0 +1,27 @@
+//! `cairn verify <what>`: one module per kind of evidence (`artifact` here; `layout` and `image`
+//! live in sibling modules).
+
+pub mod artifact;
+
+use clap::Subcommand;
+
+use crate::output::{Ctx, Status};
+
+/// Verify artifacts, layouts and images.
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Verify a Sigstore bundle over a file, offline, against a trusted root.
+    ///
+    /// Example: cairn verify artifact app.tar.gz --bundle app.tar.gz.sigstore.json
+    ///   --certificate-identity-regexp 'https://github.com/acme/app/\.github/workflows/release\.yml@refs/tags/v.*'
+    ///   --certificate-oidc-issuer https://token.actions.githubusercontent.com
+    Artifact(artifact::ArtifactArgs),
+}
+
+impl VerifyCommand {
+    pub fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
+        match self {
+            VerifyCommand::Artifact(args) => args.run(ctx),
+        }
+    }
+}
