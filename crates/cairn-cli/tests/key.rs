@@ -72,7 +72,10 @@ fn generate_each_type_then_public_and_id() {
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let k = cairn_sign::PublicKey::from_bytes(public.as_bytes()).unwrap();
         assert_eq!(v["keyid"]["legacy"], k.key_ids().legacy.as_str());
-        assert_eq!(v["keyid"]["securesystemslib1"], k.key_ids().securesystemslib1.as_str());
+        assert_eq!(
+            v["keyid"]["securesystemslib1"],
+            k.key_ids().securesystemslib1.as_str()
+        );
         assert_eq!(v["scheme"], k.scheme().name());
     }
 }
@@ -81,7 +84,11 @@ fn generate_each_type_then_public_and_id() {
 fn refuses_to_overwrite_without_force() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("k");
-    assert!(cairn(&["key", "generate", "--out", p(&key)], &[]).status.success());
+    assert!(
+        cairn(&["key", "generate", "--out", p(&key)], &[])
+            .status
+            .success()
+    );
     let before = std::fs::read(&key).unwrap();
     let o = cairn(&["key", "generate", "--out", p(&key)], &[]);
     assert_error(&o, "already exists");
@@ -103,12 +110,23 @@ fn encrypted_keys_and_passwords() {
         &[("CAIRN_PASSWORD", "s3cret")],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(std::fs::read_to_string(&key).unwrap().starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+    assert!(
+        std::fs::read_to_string(&key)
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
     // Right password from the environment and from a file.
-    assert!(cairn(&["key", "id", p(&key)], &[("CAIRN_PASSWORD", "s3cret")]).status.success());
+    assert!(
+        cairn(&["key", "id", p(&key)], &[("CAIRN_PASSWORD", "s3cret")])
+            .status
+            .success()
+    );
     let pw_file = dir.path().join("pw");
     std::fs::write(&pw_file, "s3cret\n").unwrap();
-    let o = cairn(&["key", "public", p(&key), "--password-file", p(&pw_file)], &[]);
+    let o = cairn(
+        &["key", "public", p(&key), "--password-file", p(&pw_file)],
+        &[],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     // Wrong password.
     let o = cairn(&["key", "id", p(&key)], &[("CAIRN_PASSWORD", "nope")]);
@@ -116,7 +134,11 @@ fn encrypted_keys_and_passwords() {
     // No password and no terminal: a clear error with a hint.
     let o = cairn(&["key", "id", p(&key)], &[]);
     assert_error(&o, "encrypted and no password was given");
-    assert!(stderr(&o).contains("hint: set CAIRN_PASSWORD"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hint: set CAIRN_PASSWORD"),
+        "{}",
+        stderr(&o)
+    );
     // cosign format.
     let ckey = dir.path().join("cosign.key");
     let o = cairn(
@@ -124,8 +146,16 @@ fn encrypted_keys_and_passwords() {
         &[("CAIRN_PASSWORD", "pw")],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(std::fs::read_to_string(&ckey).unwrap().starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----"));
-    assert!(cairn(&["key", "id", p(&ckey)], &[("CAIRN_PASSWORD", "pw")]).status.success());
+    assert!(
+        std::fs::read_to_string(&ckey)
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    );
+    assert!(
+        cairn(&["key", "id", p(&ckey)], &[("CAIRN_PASSWORD", "pw")])
+            .status
+            .success()
+    );
 }
 
 #[test]
@@ -142,19 +172,34 @@ fn bad_key_files_exit_2_without_panicking() {
         "truncated",
         b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEICmtWWk/6UydYjr7tmVUtPa7\n",
     );
-    assert_error(&cairn(&["key", "public", p(&truncated)], &[]), "malformed PEM");
+    assert_error(
+        &cairn(&["key", "public", p(&truncated)], &[]),
+        "malformed PEM",
+    );
     let secp256k1 = write(
         "erin",
-        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/in-toto-golang/test/data/erin"))
-            .unwrap(),
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/in-toto-golang/test/data/erin"),
+        )
+        .unwrap(),
     );
-    assert_error(&cairn(&["key", "id", p(&secp256k1)], &[]), "unsupported curve secp256k1");
+    assert_error(
+        &cairn(&["key", "id", p(&secp256k1)], &[]),
+        "unsupported curve secp256k1",
+    );
     let p521 = write(
         "frank.pub",
-        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/in-toto-golang/test/data/frank.pub"))
-            .unwrap(),
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../testdata/in-toto-golang/test/data/frank.pub"),
+        )
+        .unwrap(),
     );
-    assert_error(&cairn(&["key", "id", p(&p521)], &[]), "unsupported curve P-521");
+    assert_error(
+        &cairn(&["key", "id", p(&p521)], &[]),
+        "unsupported curve P-521",
+    );
     // A 100 MB file is refused from its size, quickly.
     let big = dir.path().join("big");
     let f = std::fs::File::create(&big).unwrap();
@@ -163,7 +208,10 @@ fn bad_key_files_exit_2_without_panicking() {
     assert_error(&cairn(&["key", "id", p(&big)], &[]), "too large");
     assert!(start.elapsed().as_secs() < 10);
     let missing = dir.path().join("missing");
-    assert_error(&cairn(&["key", "id", p(&missing)], &[]), "cannot read key file");
+    assert_error(
+        &cairn(&["key", "id", p(&missing)], &[]),
+        "cannot read key file",
+    );
     // A directory is not a key file.
     assert_error(&cairn(&["key", "id", p(dir.path())], &[]), "cannot");
 }
