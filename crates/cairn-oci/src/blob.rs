@@ -214,3 +214,124 @@ pub enum ReadError {
     /// The content broke the descriptor.
     Content(Error),
 }
+
+/// A blob being streamed: the reader fails with `InvalidData` at the end unless the bytes
+/// matched the descriptor, and `verdict` then holds the precise error.
+pub struct BlobStream {
+    /// The bytes.
+    pub reader: Box<dyn Read + Send + 'static>,
+    /// Set when the content broke its descriptor.
+    pub verdict: std::sync::Arc<std::sync::Mutex<Option<Error>>>,
+}
+
+impl std::fmt::Debug for BlobStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobStream")
+    }
+}
+
+impl BlobStream {
+    /// Wraps `inner` so that it is checked against `desc` as it is read.
+    pub fn verifying(
+        inner: Box<dyn Read + Send + 'static>,
+        desc: &Descriptor,
+        what: String,
+    ) -> BlobStream {
+        let verdict = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let reader = VerifyingReader {
+            inner,
+            expected: desc.clone(),
+            hasher: Some(Hasher::new(desc.digest.algorithm())),
+            read: 0,
+            what,
+            verdict: verdict.clone(),
+        };
+        BlobStream {
+            reader: Box::new(reader),
+            verdict,
+        }
+    }
+
+    /// The content error recorded while reading, if any.
+    pub fn content_error(&self) -> Option<Error> {
+        self.verdict
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+struct VerifyingReader {
+    inner: Box<dyn Read + Send + 'static>,
+    expected: Descriptor,
+    hasher: Option<Hasher>,
+    read: u64,
+    what: String,
+    verdict: std::sync::Arc<std::sync::Mutex<Option<Error>>>,
+}
+
+impl VerifyingReader {
+    fn fail(&mut self, e: Error) -> std::io::Error {
+        let msg = e.to_string();
+        *self.verdict.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+        std::io::Error::new(std::io::ErrorKind::InvalidData, msg)
+    }
+}
+
+impl Read for VerifyingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            let Some(h) = self.hasher.take() else {
+                return Ok(0);
+            };
+            if self.read != self.expected.size {
+                return Err(self.fail(Error::SizeMismatch {
+                    digest: self.expected.digest.clone(),
+                    expected: self.expected.size,
+                    actual: self.read,
+                }));
+            }
+            let actual = h.finish();
+            if actual != self.expected.digest {
+                let what = self.what.clone();
+                return Err(self.fail(Error::DigestMismatch {
+                    what,
+                    expected: self.expected.digest.clone(),
+                    actual,
+                }));
+            }
+            return Ok(0);
+        }
+        self.read += n as u64;
+        if self.read > self.expected.size {
+            let (digest, expected, actual) =
+                (self.expected.digest.clone(), self.expected.size, self.read);
+            return Err(self.fail(Error::SizeMismatch {
+                digest,
+                expected,
+                actual,
+            }));
+        }
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        // Check as soon as the last byte arrives: consumers that know the length (sized
+        // request bodies) never read to EOF, and the last chunk must not be handed on if the
+        // content is wrong.
+        if self.read == self.expected.size
+            && let Some(h) = self.hasher.take()
+        {
+            let actual = h.finish();
+            if actual != self.expected.digest {
+                let what = self.what.clone();
+                return Err(self.fail(Error::DigestMismatch {
+                    what,
+                    expected: self.expected.digest.clone(),
+                    actual,
+                }));
+            }
+        }
+        Ok(n)
+    }
+}

@@ -97,11 +97,17 @@ pub(crate) enum ReqBody<'a> {
     Bytes(&'a [u8]),
     Blob(&'a crate::blob::Blob),
     Range(&'a crate::blob::Blob, u64, u64),
+    /// A one-shot stream (never retried: `send(.., retry = false)` only).
+    Stream(Box<dyn std::io::Read + Send + 'static>, u64),
 }
 
 impl ReqBody<'_> {
-    fn build(&self) -> std::io::Result<Option<(Body, u64)>> {
+    fn build(&mut self) -> std::io::Result<Option<(Body, u64)>> {
         Ok(match self {
+            ReqBody::Stream(r, len) => {
+                let r = std::mem::replace(r, Box::new(std::io::empty()));
+                Some((Body::sized(r, *len), *len))
+            }
             ReqBody::None => None,
             ReqBody::Bytes(b) => Some((Body::from(b.to_vec()), b.len() as u64)),
             ReqBody::Blob(b) => Some((Body::sized(b.reader()?, b.len()), b.len())),
@@ -206,7 +212,7 @@ impl Client {
         url: &Url,
         scope: &Scope,
         headers: &[(&str, String)],
-        body: ReqBody<'_>,
+        mut body: ReqBody<'_>,
         retry: bool,
     ) -> Result<Response, Error> {
         let max = if retry {
@@ -218,7 +224,7 @@ impl Client {
         let mut reauthenticated = false;
         loop {
             attempt += 1;
-            let outcome = self.send_once(&method, url, scope, headers, &body);
+            let outcome = self.send_once(&method, url, scope, headers, &mut body);
             let (err, wait) = match outcome {
                 Ok(resp) => {
                     let status = resp.status();
@@ -275,7 +281,7 @@ impl Client {
         url: &Url,
         scope: &Scope,
         headers: &[(&str, String)],
-        body: &ReqBody<'_>,
+        body: &mut ReqBody<'_>,
     ) -> Result<Response, Error> {
         let transport = |source: crate::error::BoxError| Error::Transport {
             method: method.to_string(),

@@ -32,6 +32,8 @@ pub struct CopyOptions {
     pub dry_run: bool,
     /// Blobs copied at once.
     pub parallelism: usize,
+    /// Attempts per blob when its stream is cut short (each request inside also retries).
+    pub blob_attempts: u32,
 }
 
 impl Default for CopyOptions {
@@ -41,6 +43,7 @@ impl Default for CopyOptions {
             cosign_tags: true,
             dry_run: false,
             parallelism: 4,
+            blob_attempts: 3,
         }
     }
 }
@@ -422,8 +425,28 @@ fn copy_blob(ctx: &Ctx<'_>, desc: &Descriptor) -> Result<(), Error> {
             .blobs_mounted += 1;
         return Ok(());
     }
-    let blob = ctx.src.fetch_blob(desc)?;
-    ctx.dst.push_blob(desc, &blob)?;
+    // Stream from source to destination; the stream checks size and digest as it goes and the
+    // destination only keeps the blob when it ended cleanly. A stream cut short (dropped
+    // connection, stall) restarts the whole blob, a bounded number of times.
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let stream = ctx.src.open_blob(desc)?;
+        match ctx.dst.push_blob_stream(desc, stream) {
+            Ok(()) => break,
+            Err(e @ Error::Transport { .. }) if attempt < ctx.options.blob_attempts.max(1) => {
+                tracing::debug!(error = %e, digest = %desc.digest, attempt, "blob copy interrupted, restarting");
+                std::thread::sleep(std::time::Duration::from_millis(100 << attempt.min(6)));
+            }
+            Err(e @ Error::Transport { .. }) if attempt > 1 => {
+                return Err(Error::RetriesExhausted {
+                    attempts: attempt,
+                    last: Box::new(e),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
     let mut r = ctx.report.lock().unwrap_or_else(|p| p.into_inner());
     r.blobs_copied += 1;
     r.bytes_copied += desc.size;

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use serde_json::Value;
 
-use crate::blob::{Blob, BlobWriter, ReadError};
+use crate::blob::{Blob, BlobStream, BlobWriter, ReadError};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::manifest::{Descriptor, ImageIndex, MAX_MANIFEST_SIZE, Manifest, annotations, media};
@@ -232,6 +232,49 @@ impl Repository for Layout {
             Err(ReadError::Content(e)) => return Err(e),
         }
         w.finish(&format!("blob in {}", self.display_name()))
+    }
+
+    fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, Error> {
+        let path = self.blob_path(&desc.digest);
+        let file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::NotFound {
+                    what: format!("blob {}", desc.digest),
+                    repository: self.display_name(),
+                });
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        Ok(BlobStream::verifying(
+            Box::new(std::io::BufReader::with_capacity(256 * 1024, file)),
+            desc,
+            format!("blob in {}", self.display_name()),
+        ))
+    }
+
+    fn push_blob_stream(&self, desc: &Descriptor, mut stream: BlobStream) -> Result<(), Error> {
+        if self.blob_exists(desc)? {
+            return Ok(());
+        }
+        let path = self.blob_path(&desc.digest);
+        let dir = path.parent().expect("blob paths have a parent");
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io(dir, e))?;
+        // The stream verifies itself; the temporary file is only renamed into place when it
+        // ended cleanly.
+        if let Err(e) = std::io::copy(&mut stream.reader, tmp.as_file_mut()) {
+            return Err(stream.content_error().unwrap_or(Error::Transport {
+                method: "READ".to_string(),
+                url: format!("blob {}", desc.digest),
+                source: Box::new(e),
+            }));
+        }
+        tmp.as_file_mut()
+            .sync_all()
+            .map_err(|e| Error::io(&path, e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
     }
 
     fn blob_exists(&self, desc: &Descriptor) -> Result<bool, Error> {

@@ -6,7 +6,7 @@ use reqwest::blocking::Response;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE, LINK, LOCATION};
 use reqwest::{Method, StatusCode, Url};
 
-use crate::blob::{Blob, BlobWriter, ReadError};
+use crate::blob::{Blob, BlobStream, BlobWriter, ReadError};
 use crate::client::{Client, ReqBody, Scope, read_limited, status_error};
 use crate::digest::Digest;
 use crate::error::Error;
@@ -409,6 +409,120 @@ impl Repository for RegistryRepo {
                 other => return other,
             }
         }
+    }
+
+    fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, Error> {
+        let url = self.url(&format!("blobs/{}", desc.digest));
+        let resp = self.client.send(
+            Method::GET,
+            &url,
+            &self.scope(false),
+            &[],
+            ReqBody::None,
+            true,
+        )?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(Error::NotFound {
+                what: format!("blob {}", desc.digest),
+                repository: self.display_name(),
+            });
+        }
+        if resp.status() != StatusCode::OK {
+            return Err(status_error(&Method::GET, &url, resp));
+        }
+        Ok(BlobStream::verifying(
+            Box::new(resp),
+            desc,
+            format!("blob from {}", self.display_name()),
+        ))
+    }
+
+    fn push_blob_stream(&self, desc: &Descriptor, mut stream: BlobStream) -> Result<(), Error> {
+        let cfg = self.client.config();
+        let loc = self.start_upload()?;
+        let octet = ("Content-Type", "application/octet-stream".to_string());
+        let content_error = |stream: &BlobStream, e: Error| stream.content_error().unwrap_or(e);
+        let mut put = if desc.size > cfg.chunk_threshold {
+            // Chunked: read a chunk, PATCH it, follow the new Location.
+            let chunk = usize::try_from(cfg.chunk_size.max(1)).unwrap_or(16 * 1024 * 1024);
+            let mut loc = loc;
+            let mut offset = 0u64;
+            let mut buf = vec![0u8; chunk];
+            loop {
+                let mut filled = 0;
+                while filled < chunk {
+                    match stream.reader.read(&mut buf[filled..]) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            let err = Error::Transport {
+                                method: "GET".to_string(),
+                                url: format!("blob {}", desc.digest),
+                                source: Box::new(e),
+                            };
+                            return Err(content_error(&stream, err));
+                        }
+                    }
+                }
+                if filled == 0 {
+                    break;
+                }
+                let end = offset + filled as u64 - 1;
+                let headers = [
+                    octet.clone(),
+                    ("Content-Range", format!("{offset}-{end}")),
+                    ("Content-Length", filled.to_string()),
+                ];
+                let resp = self.client.send(
+                    Method::PATCH,
+                    &loc,
+                    &self.scope(true),
+                    &headers,
+                    ReqBody::Bytes(&buf[..filled]),
+                    false,
+                )?;
+                if resp.status() != StatusCode::ACCEPTED {
+                    return Err(status_error(&Method::PATCH, &loc, resp));
+                }
+                loc = self.location(&resp, &loc)?;
+                offset += filled as u64;
+            }
+            loc
+        } else {
+            loc
+        };
+        put.query_pairs_mut()
+            .append_pair("digest", &desc.digest.to_string());
+        let monolithic = desc.size <= cfg.chunk_threshold;
+        let headers = if monolithic {
+            vec![octet, ("Content-Length", desc.size.to_string())]
+        } else {
+            vec![("Content-Length", "0".to_string())]
+        };
+        let body = if monolithic {
+            ReqBody::Stream(
+                std::mem::replace(&mut stream.reader, Box::new(std::io::empty())),
+                desc.size,
+            )
+        } else {
+            ReqBody::None
+        };
+        let resp =
+            match self
+                .client
+                .send(Method::PUT, &put, &self.scope(true), &headers, body, false)
+            {
+                Ok(r) => r,
+                Err(e) => return Err(content_error(&stream, e)),
+            };
+        if let Some(e) = stream.content_error() {
+            return Err(e);
+        }
+        if resp.status() != StatusCode::CREATED {
+            return Err(status_error(&Method::PUT, &put, resp));
+        }
+        Ok(())
     }
 
     fn blob_exists(&self, desc: &Descriptor) -> Result<bool, Error> {

@@ -1,7 +1,7 @@
 //! The one interface over registries and layout directories, and what is built on it alone:
 //! resolution (with platform selection) and referrers (API or tag schema).
 
-use crate::blob::Blob;
+use crate::blob::{Blob, BlobStream, BlobWriter, ReadError};
 use crate::digest::Digest;
 use crate::error::Error;
 use crate::manifest::{Descriptor, ImageIndex, Manifest, PlatformSpec, media};
@@ -65,6 +65,29 @@ pub trait Repository: Send + Sync {
 
     /// Stores a blob (verified content).
     fn push_blob(&self, desc: &Descriptor, blob: &Blob) -> Result<(), Error>;
+
+    /// Opens a blob as a stream checked against `desc` while it is read (see [`BlobStream`]).
+    fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, Error>;
+
+    /// Stores a blob from a stream. The store must not make the blob visible unless the stream
+    /// ends cleanly (registries check the `digest` of the upload themselves; layouts rename
+    /// only after checking). The default spools the stream, then calls `push_blob`.
+    fn push_blob_stream(&self, desc: &Descriptor, mut stream: BlobStream) -> Result<(), Error> {
+        let mut w = BlobWriter::new(desc)?;
+        match w.read_from(&mut stream.reader) {
+            Ok(()) => {}
+            Err(ReadError::Content(e)) => return Err(e),
+            Err(ReadError::Read(e)) => {
+                return Err(stream.content_error().unwrap_or(Error::Transport {
+                    method: "READ".to_string(),
+                    url: self.display_name(),
+                    source: Box::new(e),
+                }));
+            }
+        }
+        let blob = w.finish("streamed blob")?;
+        self.push_blob(desc, &blob)
+    }
 
     /// Tries to mount the blob from another repository of the same registry; false when the
     /// registry declined (then push it).

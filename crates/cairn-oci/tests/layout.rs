@@ -455,3 +455,31 @@ fn references_name_layouts() {
     assert!(cairn_oci::open(&r, &client, true).is_ok());
     assert!(path.join("oci-layout").is_file());
 }
+
+#[test]
+fn copy_from_a_tampered_layout_fails_and_writes_no_blob() {
+    let src_dir = tempfile::tempdir().expect("tmp");
+    let dst_dir = tempfile::tempdir().expect("tmp");
+    let d = common::single_arch_layout(src_dir.path(), "v1", 9);
+    let src = Layout::open(src_dir.path()).expect("open");
+    let m = src
+        .fetch_manifest(&Reference::Digest(d.digest.clone()))
+        .expect("fetch");
+    let cairn_oci::Manifest::Image(img) = m.parse().expect("parse") else {
+        panic!("image")
+    };
+    let path = src_dir
+        .path()
+        .join("blobs/sha256")
+        .join(img.layers[0].digest.hex());
+    let mut b = std::fs::read(&path).expect("read");
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    std::fs::write(&path, &b).expect("write");
+    let dst = Layout::open_or_create(dst_dir.path()).expect("dst");
+    let err =
+        copy(&src, &d.digest, &dst, Some("prod"), &CopyOptions::default()).expect_err("must fail");
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+    assert!(!dst.blob_exists(&img.layers[0]).expect("exists"));
+    assert!(dst.list_tags().expect("tags").is_empty());
+}

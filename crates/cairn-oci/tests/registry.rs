@@ -590,3 +590,69 @@ fn registry_stopped_mid_promotion_leaves_the_dst_tag() {
     }
     assert_eq!(prod_digest(&reg), old.digest, "DST tag unchanged");
 }
+
+#[test]
+fn a_lying_source_is_caught_and_nothing_moves() {
+    let Some((reg, _sk, _dir, old, new)) =
+        setup_fault_case("a_lying_source_is_caught_and_nothing_moves")
+    else {
+        return;
+    };
+    // Every blob the source serves has one byte changed.
+    let rule = Arc::new(|method: &str, path: &str| {
+        if method == "GET" && path.contains("/blobs/") {
+            Fault::Corrupt
+        } else {
+            Fault::Pass
+        }
+    });
+    let proxy = Proxy::start(reg.port(), rule);
+    let client = fast_client();
+    let src = client
+        .repository(&proxy.host(), "staging/app")
+        .expect("repo");
+    let dst = client.repository(&reg.host(), "other/app").expect("repo");
+    let err = copy(
+        &src,
+        &new.digest,
+        &dst,
+        Some("prod"),
+        &CopyOptions::default(),
+    )
+    .expect_err("must fail");
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+    assert!(!dst.manifest_exists(&new.digest).expect("exists"));
+    let m = src
+        .fetch_manifest(&Reference::Digest(new.digest.clone()))
+        .expect("manifest");
+    let cairn_oci::Manifest::Image(img) = m.parse().expect("parse") else {
+        panic!("image")
+    };
+    for b in std::iter::once(&img.config).chain(img.layers.iter()) {
+        assert!(
+            !dst.blob_exists(b).expect("exists"),
+            "corrupt blob {} must not land",
+            b.digest
+        );
+    }
+    // And a lying manifest is caught by digest too.
+    let rule = Arc::new(|method: &str, path: &str| {
+        if method == "GET" && path.contains("/manifests/sha256:") {
+            Fault::Corrupt
+        } else {
+            Fault::Pass
+        }
+    });
+    let proxy2 = Proxy::start(reg.port(), rule);
+    let src2 = client
+        .repository(&proxy2.host(), "staging/app")
+        .expect("repo");
+    let err = src2
+        .fetch_manifest(&Reference::Digest(new.digest.clone()))
+        .expect_err("must fail");
+    assert!(
+        matches!(err, Error::DigestMismatch { .. } | Error::Manifest { .. }),
+        "{err:?}"
+    );
+    assert_eq!(prod_digest(&reg), old.digest);
+}

@@ -22,6 +22,8 @@ pub enum Fault {
     Drop,
     /// Forward, but cut the response body after this many bytes.
     Truncate(usize),
+    /// Forward, with the last byte of the response body flipped (a lying server).
+    Corrupt,
 }
 
 /// The rule deciding each request's fate: (method, path, index of matching requests so far).
@@ -149,7 +151,7 @@ fn handle(
             let _ = client.shutdown(Shutdown::Both);
             return;
         }
-        Fault::Pass | Fault::Truncate(_) => {}
+        Fault::Pass | Fault::Truncate(_) | Fault::Corrupt => {}
     }
     let Ok(mut up) = TcpStream::connect(("127.0.0.1", upstream)) else {
         let _ = client.shutdown(Shutdown::Both);
@@ -174,6 +176,10 @@ fn handle(
             let _ = client.shutdown(Shutdown::Both);
             return;
         }
+    }
+    if fault == Fault::Corrupt && resp.len() > 1 {
+        let last = resp.len() - 1;
+        resp[last] ^= 0x55;
     }
     let _ = client.write_all(&resp);
     let _ = client.shutdown(Shutdown::Both);
