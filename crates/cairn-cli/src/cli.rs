@@ -67,6 +67,13 @@ pub enum Command {
     /// Verify artifacts (Sigstore bundles), in-toto layouts and images.
     #[command(subcommand)]
     Verify(commands::verify::VerifyCommand),
+    /// Record a build step: hash materials, run the command, hash products, write a link.
+    ///
+    /// Example: cairn run --step build -m src -p target/app --key build-key -- make app
+    Run(commands::run::RunArgs),
+    /// Record a step made of several commands: `record start` before, `record stop` after.
+    #[command(subcommand)]
+    Record(commands::record::RecordCommand),
     /// Run the whole chain locally on a small bundled project (no network, no server).
     Demo(commands::demo::DemoArgs),
 }

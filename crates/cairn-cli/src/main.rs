@@ -28,6 +28,8 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Key(cmd) => cmd.run(&ctx),
         Command::Demo(cmd) => cmd.run(&ctx),
+        Command::Run(cmd) => cmd.run(&ctx),
+        Command::Record(cmd) => cmd.run(&ctx),
         Command::Sbom(cmd) => cmd.run(&ctx),
         Command::Sign(cmd) => cmd.run(&ctx),
         Command::Attest(cmd) => cmd.run(&ctx),

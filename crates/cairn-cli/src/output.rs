@@ -12,6 +12,8 @@ pub enum Status {
     Success,
     /// Verification or policy failed (a negative verdict, not an error).
     Failed,
+    /// Exit with this code: `cairn run` passes the recorded command's own exit code through.
+    Code(u8),
 }
 
 impl From<Status> for ExitCode {
@@ -19,6 +21,7 @@ impl From<Status> for ExitCode {
         match status {
             Status::Success => ExitCode::SUCCESS,
             Status::Failed => ExitCode::from(1),
+            Status::Code(code) => ExitCode::from(code),
         }
     }
 }

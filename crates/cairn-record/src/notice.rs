@@ -132,9 +132,11 @@ impl fmt::Display for Notice {
             Notice::DanglingSymlink { path } => {
                 write!(f, "{} is a dangling symlink; not recorded", path.display())
             }
-            Notice::SymlinkLoop { path } => {
-                write!(f, "{} is a symlink loop; not followed", path.display())
-            }
+            Notice::SymlinkLoop { path } => write!(
+                f,
+                "{} leads back into a directory being walked (symlink loop); not followed",
+                path.display()
+            ),
             Notice::SymlinkEscape { path, target } => write!(
                 f,
                 "{} resolves to {}, outside the base path; not followed",

@@ -166,7 +166,7 @@ impl<'a> Walker<'a> {
                 }
             } else if ft.is_dir() {
                 if !self.excludes.is_excluded(&child, true) {
-                    self.enter_dir(child, false)?;
+                    self.enter_dir(child)?;
                 }
             } else if ft.is_symlink() {
                 self.symlink(child)?;
@@ -181,7 +181,7 @@ impl<'a> Walker<'a> {
     }
 
     /// Enters a directory, guarding against loops when symlinks are followed.
-    fn enter_dir(&mut self, rel: PathBuf, via_symlink: bool) -> Result<(), Error> {
+    fn enter_dir(&mut self, rel: PathBuf) -> Result<(), Error> {
         if !self.follow_symlinks {
             // Without following symlinks the tree has no cycles; skip the stat.
             return self.walk_dir(&rel);
@@ -196,9 +196,8 @@ impl<'a> Walker<'a> {
         };
         let id = (meta.dev(), meta.ino());
         if self.ancestors.contains(&id) {
-            if via_symlink {
-                self.notices.push(Notice::SymlinkLoop { path: rel });
-            }
+            // Only symlinks make a directory its own descendant; report where the cycle closes.
+            self.notices.push(Notice::SymlinkLoop { path: rel });
             return Ok(());
         }
         self.ancestors.push(id);
@@ -252,7 +251,7 @@ impl<'a> Walker<'a> {
             self.push_file(rel);
             Ok(())
         } else if meta.is_dir() {
-            self.enter_dir(rel, true)
+            self.enter_dir(rel)
         } else {
             self.notices.push(Notice::SpecialFile {
                 path: rel,

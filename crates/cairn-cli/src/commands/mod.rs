@@ -3,6 +3,8 @@
 pub mod attest;
 pub mod demo;
 pub mod key;
+pub mod record;
+pub mod run;
 pub mod sbom;
 pub mod sign;
 pub mod verify;

@@ -1,0 +1,476 @@
+//! `cairn run`: record one build step as an in-toto link (materials, command, products).
+//!
+//! The options shared with `cairn record start|stop` (artifact selection, signing, output) live
+//! here too.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
+use cairn_model::{Link, Metablock};
+use cairn_record::link::{link_file_name, link_statement, options_record};
+use cairn_record::{
+    ArtifactOptions, Artifacts, CommandSpec, Excludes, HashAlgorithm, Notice, Severity, StepInfo,
+    DEFAULT_EXCLUDES,
+};
+use cairn_sign::{Signer, metablock as mb_sign};
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use crate::output::{Ctx, Status};
+use crate::report::with_hint;
+
+/// `cairn run` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    cairn run --step build -m src -p dist --key build-key -- make dist\n  \
+    cairn run --step test -m . --no-command --format legacy --key k\n  \
+    cairn run --step pkg -p out.tar --shell --timeout 600 -- 'tar cf out.tar src && gzip -k out.tar'\n\n\
+    Exit code: the command's own (128 + signal number if a signal killed it) once the link is\n\
+    written; 2 if the command could not start, timed out, or the link could not be written\n\
+    (then no link is written).")]
+pub struct RunArgs {
+    /// Step name (the layout's step this link is evidence for).
+    #[arg(long, short = 'n', value_name = "NAME", env = "CAIRN_STEP")]
+    pub step: String,
+    #[command(flatten)]
+    pub materials: MaterialArgs,
+    #[command(flatten)]
+    pub products: ProductArgs,
+    #[command(flatten)]
+    pub artifacts: ArtifactArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Record materials and products only; run nothing.
+    #[arg(long, conflicts_with_all = ["shell", "timeout"])]
+    pub no_command: bool,
+    /// Run the command through `sh -c` (the words after `--` are joined with spaces).
+    #[arg(long)]
+    pub shell: bool,
+    /// Kill the command after SECS seconds (no default); cairn then exits 2 and writes no link.
+    #[arg(long, value_name = "SECS", env = "CAIRN_TIMEOUT", value_parser = parse_secs)]
+    pub timeout: Option<Duration>,
+    /// Bytes of stdout and of stderr kept in the link's byproducts (output beyond is still
+    /// shown); 0 records none.
+    #[arg(long, value_name = "BYTES", default_value_t = cairn_record::command::DEFAULT_CAPTURE_LIMIT, env = "CAIRN_CAPTURE_LIMIT")]
+    pub capture_limit: usize,
+    /// The command to run, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `-m`.
+#[derive(Debug, Clone, Args)]
+pub struct MaterialArgs {
+    /// Materials: files or directories hashed before the command runs (repeatable).
+    #[arg(short = 'm', long = "materials", value_name = "PATH", num_args = 1..)]
+    pub materials: Vec<PathBuf>,
+}
+
+/// `-p`.
+#[derive(Debug, Clone, Args)]
+pub struct ProductArgs {
+    /// Products: files or directories hashed after the command ran (repeatable).
+    #[arg(short = 'p', long = "products", value_name = "PATH", num_args = 1..)]
+    pub products: Vec<PathBuf>,
+}
+
+/// How artifacts are found, named and hashed (shared by `run` and `record`).
+#[derive(Debug, Clone, Args)]
+pub struct ArtifactArgs {
+    /// Directory that artifact paths are relative to (default: the current directory).
+    #[arg(long, value_name = "DIR", env = "CAIRN_BASE_PATH")]
+    pub base_path: Option<PathBuf>,
+    /// Remove this prefix from artifact names, as in-toto's --lstrip-paths (repeatable;
+    /// a string prefix; two files ending up with one name is an error).
+    #[arg(long, visible_alias = "lstrip-paths", value_name = "PREFIX")]
+    pub lstrip: Vec<String>,
+    /// Exclude paths matching this gitignore-style pattern, in addition to the defaults
+    /// `*.link*`, `.git`, `*.pyc`, `*~` (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read more exclude patterns from FILE (gitignore format).
+    #[arg(long, value_name = "FILE")]
+    pub exclude_from: Vec<PathBuf>,
+    /// Do not apply the default exclude patterns.
+    #[arg(long)]
+    pub no_default_excludes: bool,
+    /// Follow symlinks to directories (never out of the base path, never into a loop).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Hash text with CRLF and CR line endings turned into LF (as in-toto).
+    #[arg(long)]
+    pub normalize_line_endings: bool,
+    /// Digest algorithms, comma-separated: sha256, sha384, sha512.
+    #[arg(long, value_name = "LIST", default_value = "sha256", env = "CAIRN_HASH")]
+    pub hash: String,
+    /// Record this environment variable in the link (repeatable). Variables that look like
+    /// secrets (tokens, keys, passwords) are never recorded.
+    #[arg(long = "env", value_name = "VAR")]
+    pub env: Vec<String>,
+}
+
+/// Link format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkFormat {
+    /// An in-toto Statement v1 with the link v0.3 predicate, in a DSSE envelope.
+    Statement,
+    /// An in-toto v1.0 link metablock (what in-toto-run writes; `cairn verify layout` and
+    /// in-toto-verify read it).
+    Legacy,
+}
+
+/// Signing and output (shared by `run` and `record stop`).
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Private key to sign the link with (PEM; encrypted keys read CAIRN_PASSWORD). Without a
+    /// key the link is written unsigned as STEP.link.
+    #[arg(long, value_name = "KEY", env = "CAIRN_KEY")]
+    pub key: Option<PathBuf>,
+    /// Link format.
+    #[arg(long, value_enum, default_value_t = LinkFormat::Statement, env = "CAIRN_LINK_FORMAT")]
+    pub format: LinkFormat,
+    /// Directory to write the link to.
+    #[arg(long, value_name = "DIR", default_value = ".", env = "CAIRN_OUT")]
+    pub out: PathBuf,
+}
+
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
+        return Err(format!("{s:?} is not a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl ArtifactArgs {
+    /// The library options.
+    pub fn options(&self) -> anyhow::Result<ArtifactOptions> {
+        let mut patterns: Vec<String> = Vec::new();
+        if !self.no_default_excludes {
+            patterns.extend(DEFAULT_EXCLUDES.iter().map(|s| (*s).to_owned()));
+        }
+        patterns.extend(self.exclude.iter().cloned());
+        for file in &self.exclude_from {
+            patterns.extend(Excludes::read_file(file)?);
+        }
+        Ok(ArtifactOptions {
+            base_path: self.base_path.clone(),
+            excludes: Excludes::new(&patterns)?,
+            lstrip: self.lstrip.clone(),
+            follow_symlinks: self.follow_symlinks,
+            normalize_line_endings: self.normalize_line_endings,
+            algorithms: HashAlgorithm::parse_list(&self.hash)?,
+        })
+    }
+
+    /// The `--env` variables to record; warns about the ones withheld.
+    pub fn variables(&self, ctx: &Ctx) -> BTreeMap<String, String> {
+        let (kept, withheld) = cairn_record::env::select_variables(
+            self.env.iter().map(String::as_str),
+            |n| std::env::var(n).ok(),
+        );
+        for name in withheld {
+            ctx.warn(format!("not recording {name}: it looks like a secret"));
+        }
+        kept
+    }
+}
+
+/// A signing key, loaded before any work so a bad key fails fast.
+pub fn load_signer(key: Option<&Path>) -> anyhow::Result<Option<cairn_sign::PrivateKey>> {
+    let Some(path) = key else { return Ok(None) };
+    let password = cairn_sign::Password::from_env()?;
+    let parsed = cairn_sign::load_key(path, password.as_ref())
+        .with_context(|| format!("cannot load signing key {}", path.display()))?;
+    match parsed {
+        cairn_sign::ParsedKey::Private(k) => Ok(Some(k)),
+        cairn_sign::ParsedKey::Public(_) => Err(with_hint(
+            anyhow::anyhow!("{} is a public key; signing needs the private key", path.display()),
+            "pass the private key file (cairn key generate writes KEY and KEY.pub)",
+        )),
+    }
+}
+
+/// Checks that the output directory exists before recording anything.
+pub fn check_out_dir(out: &Path) -> anyhow::Result<()> {
+    let meta = std::fs::metadata(out)
+        .with_context(|| format!("cannot use output directory {}", out.display()))?;
+    anyhow::ensure!(meta.is_dir(), "output path {} is not a directory", out.display());
+    Ok(())
+}
+
+/// Records artifacts with a progress bar and reports notices.
+pub fn record(ctx: &Ctx, what: &str, paths: &[PathBuf], options: &ArtifactOptions) -> anyhow::Result<Artifacts> {
+    let bar = Bar::new(ctx, what);
+    let artifacts = cairn_record::record_artifacts(paths, options, &bar)
+        .with_context(|| format!("cannot record {what}"))?;
+    bar.finish();
+    report_notices(ctx, &artifacts.notices);
+    if !paths.is_empty() {
+        ctx.info(format!(
+            "recorded {} {what} ({} files, {})",
+            artifacts.map.len(),
+            artifacts.files,
+            human_bytes(artifacts.bytes)
+        ));
+    }
+    Ok(artifacts)
+}
+
+fn report_notices(ctx: &Ctx, notices: &[Notice]) {
+    for n in notices {
+        match n.severity() {
+            Severity::Warning => ctx.warn(n.to_string()),
+            Severity::Info if ctx.verbose > 0 => ctx.info(n.to_string()),
+            Severity::Info => {}
+        }
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    indicatif::BinaryBytes(n).to_string()
+}
+
+/// An indicatif bar on stderr for long walks; hidden unless stderr is a terminal, and with
+/// `-q`, `-v` or `--json`.
+struct Bar {
+    bar: std::sync::OnceLock<indicatif::ProgressBar>,
+    bytes: std::sync::atomic::AtomicU64,
+    what: String,
+    enabled: bool,
+}
+
+impl Bar {
+    fn new(ctx: &Ctx, what: &str) -> Self {
+        let enabled =
+            std::io::stderr().is_terminal() && !ctx.quiet && ctx.verbose == 0 && !ctx.json;
+        Bar {
+            bar: std::sync::OnceLock::new(),
+            bytes: std::sync::atomic::AtomicU64::new(0),
+            what: what.to_owned(),
+            enabled,
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = self.bar.get() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl cairn_record::Progress for Bar {
+    fn walked(&self, files: u64) {
+        // Only large walks get a bar; small ones finish before it would draw.
+        if self.enabled && files >= 1000 {
+            let bar = indicatif::ProgressBar::new(files);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{prefix} [{wide_bar}] {pos}/{len} files, {msg}",
+                )
+                .expect("the template is valid")
+                .progress_chars("=> "),
+            );
+            bar.set_prefix(self.what.clone());
+            let _ = self.bar.set(bar);
+        }
+    }
+
+    fn hashed(&self, bytes: u64) {
+        if let Some(bar) = self.bar.get() {
+            let total = self
+                .bytes
+                .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed)
+                + bytes;
+            bar.inc(1);
+            if bar.position() % 128 == 0 {
+                bar.set_message(human_bytes(total));
+            }
+        }
+    }
+}
+
+/// A finished link, serialised and named.
+pub struct WrittenLink {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// The signing key id, if signed.
+    pub keyid: Option<String>,
+}
+
+/// Serialises, signs and atomically writes a link in the chosen format.
+pub fn write_link(
+    link: &Link,
+    format: LinkFormat,
+    signer: Option<&cairn_sign::PrivateKey>,
+    out: &Path,
+) -> anyhow::Result<WrittenLink> {
+    let keyid = signer.map(|s| s.key_id().as_str().to_owned());
+    let bytes = match format {
+        LinkFormat::Legacy => {
+            let mut block = Metablock::unsigned(link.to_signed_value());
+            if let Some(s) = signer {
+                mb_sign::sign(&mut block, s).context("cannot sign the link")?;
+            }
+            block.to_pretty_json()
+        }
+        LinkFormat::Statement => {
+            let payload = serde_json::to_vec(&link_statement(link))?;
+            let env = match signer {
+                Some(s) => cairn_sign::dsse::sign(IN_TOTO_PAYLOAD_TYPE, payload, s)
+                    .context("cannot sign the link")?,
+                None => Envelope {
+                    payload,
+                    payload_type: IN_TOTO_PAYLOAD_TYPE.to_owned(),
+                    signatures: Vec::new(),
+                },
+            };
+            let mut v = serde_json::to_vec_pretty(&env)?;
+            v.push(b'\n');
+            v
+        }
+    };
+    let path = out.join(link_file_name(&link.name, keyid.as_deref()));
+    cairn_record::write_atomic(&path, &bytes)?;
+    Ok(WrittenLink { path, keyid })
+}
+
+/// The `--json` report of `run` and `record stop`.
+#[derive(Debug, Serialize)]
+pub struct LinkReport {
+    /// Step name.
+    pub step: String,
+    /// The link file.
+    pub link: PathBuf,
+    /// Its format.
+    pub format: LinkFormat,
+    /// Signing key id, if signed.
+    pub keyid: Option<String>,
+    /// Number of materials.
+    pub materials: usize,
+    /// Number of products.
+    pub products: usize,
+    /// The command's return value (`None` without a command).
+    #[serde(rename = "return-value")]
+    pub return_value: Option<i32>,
+    /// Warnings about artifacts not recorded.
+    pub notices: Vec<String>,
+}
+
+impl RunArgs {
+    pub fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
+        if !self.no_command && self.command.is_empty() {
+            return Err(with_hint(
+                anyhow::anyhow!("no command given"),
+                "put the command after `--` (cairn run --step NAME -- make), or pass --no-command",
+            ));
+        }
+        if self.no_command && !self.command.is_empty() {
+            anyhow::bail!("--no-command given together with a command");
+        }
+        let options = self.artifacts.options()?;
+        let signer = load_signer(self.output.key.as_deref())?;
+        check_out_dir(&self.output.out)?;
+        let variables = self.artifacts.variables(ctx);
+
+        let materials = record(ctx, "materials", &self.materials.materials, &options)?;
+
+        let mut info = StepInfo {
+            name: self.step.clone(),
+            variables,
+            options: options_record(&options),
+            ..StepInfo::default()
+        };
+        if !self.no_command {
+            let mut spec = CommandSpec::new(self.command.clone());
+            spec.shell = self.shell;
+            spec.timeout = self.timeout;
+            spec.capture_limit = self.capture_limit;
+            info.command = spec.recorded_command();
+            ctx.info(format!("running {}", shell_words(&info.command)));
+            // With --json, stdout carries only cairn's report: the command's stdout goes to
+            // stderr.
+            let out: Box<dyn std::io::Write + Send> = if ctx.json {
+                Box::new(std::io::stderr())
+            } else {
+                Box::new(std::io::stdout())
+            };
+            let outcome = cairn_record::run_command(&spec, out, Box::new(std::io::stderr()))
+                .map_err(|e| anyhow::Error::new(e).context("no link written"))?;
+            for (name, c) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+                if c.truncated() && self.capture_limit > 0 {
+                    ctx.warn(format!(
+                        "{name} was {} long; the link keeps the first {}",
+                        human_bytes(c.total),
+                        human_bytes(c.bytes.len() as u64)
+                    ));
+                }
+                if c.left_open {
+                    ctx.warn(format!(
+                        "a background process still holds the command's {name}; recorded what arrived"
+                    ));
+                }
+            }
+            info.outcome = Some(outcome);
+        }
+
+        let products = record(ctx, "products", &self.products.products, &options)?;
+        let link = cairn_record::build_link(&info, &materials, &products);
+        let written = write_link(&link, self.output.format, signer.as_ref(), &self.output.out)?;
+        let exit = info.outcome.as_ref().map(|o| o.exit);
+        if ctx.json {
+            let mut notices: Vec<String> =
+                materials.notices.iter().map(ToString::to_string).collect();
+            notices.extend(products.notices.iter().map(ToString::to_string));
+            ctx.out_json(&LinkReport {
+                step: self.step.clone(),
+                link: written.path.clone(),
+                format: self.output.format,
+                keyid: written.keyid.clone(),
+                materials: link.materials.len(),
+                products: link.products.len(),
+                return_value: exit.map(|e| e.return_value()),
+                notices,
+            })?;
+        }
+        let signed = match &written.keyid {
+            Some(id) => format!("signed by {}", &id[..id.len().min(8)]),
+            None => "unsigned".to_owned(),
+        };
+        ctx.info(format!("wrote {} ({signed})", written.path.display()));
+        match exit {
+            Some(e) if !e.success() => {
+                ctx.warn(format!(
+                    "the command failed (return value {}); the link records it",
+                    e.return_value()
+                ));
+                let code = e.shell_code().clamp(1, 255);
+                Ok(Status::Code(u8::try_from(code).unwrap_or(255)))
+            }
+            _ => Ok(Status::Success),
+        }
+    }
+}
+
+/// A command line for display, quoting words with spaces or shell metacharacters.
+fn shell_words(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            if !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
