@@ -3,6 +3,7 @@
 # (default ./.peers). Idempotent; uses only PyPI, npm and Debian packages.
 #   in-toto 3.1.0 (python reference)      -> $CAIRN_PEERS_DIR/venv/bin/in-toto-*
 #   sigstore-python 4.5.1                 -> $CAIRN_PEERS_DIR/venv/bin/sigstore
+#   cyclonedx-bom 7.5.0 (cyclonedx-py)    -> $CAIRN_PEERS_DIR/sbom-venv/bin/cyclonedx-py
 #   @sigstore/cli 0.8.1, @sigstore/mock 0.12.1 -> $CAIRN_PEERS_DIR/node/node_modules
 #   docker-registry (CNCF distribution 2.8), skopeo -> system packages (Debian, as root)
 set -euo pipefail
@@ -22,6 +23,13 @@ want_sigstore="sigstore==4.5.1"
 if ! "$PEERS/venv/bin/python" -m pip show -q sigstore >/dev/null 2>&1; then
   echo "== installing sigstore-python ($want_sigstore)"
   "$PEERS/venv/bin/pip" install -q --disable-pip-version-check $want_sigstore
+fi
+# cyclonedx-py (cyclonedx-bom 7.5.0), the SBOM peer: its own venv so its dependencies never
+# change the environments it is compared on (it reads .peers/venv as a target).
+if [ ! -x "$PEERS/sbom-venv/bin/cyclonedx-py" ]; then
+  echo "== installing cyclonedx-bom 7.5.0"
+  python3 -m venv "$PEERS/sbom-venv"
+  "$PEERS/sbom-venv/bin/pip" install -q --disable-pip-version-check cyclonedx-bom==7.5.0
 fi
 # sigstore-js (@sigstore/cli) and the @sigstore/mock Fulcio/CT/Rekor/TSA stack, for
 # scripts/sigstore-mock-server.mjs and the sigstore interop tests.

@@ -48,7 +48,24 @@ pub(crate) fn assemble(
             .or_default()
             .push(i);
     }
+    let mut by_location: HashMap<&str, usize> = HashMap::new();
     for (i, p) in packages.iter().enumerate() {
+        for l in &p.locations {
+            by_location.insert(l.as_str(), i);
+        }
+    }
+    let mut npm_edges = Vec::new();
+    for (i, p) in packages.iter().enumerate() {
+        if p.ecosystem == Ecosystem::Npm {
+            for req in &p.requires {
+                for l in &p.locations {
+                    if let Some(j) = resolve_installed_npm(l, req, &by_location) {
+                        npm_edges.push((i, j));
+                    }
+                }
+            }
+            continue;
+        }
         for req in &p.requires {
             let hit = req
                 .split('|')
@@ -63,6 +80,7 @@ pub(crate) fn assemble(
             }
         }
     }
+    edges.extend(npm_edges.into_iter().filter(|(a, b)| a != b));
     // Sort by purl, then remap edges.
     let mut order: Vec<usize> = (0..packages.len()).collect();
     for p in &mut packages {
@@ -95,6 +113,31 @@ pub(crate) fn assemble(
         packages,
         dependencies,
         warnings,
+    }
+}
+
+/// Node's module resolution from an installed `.../node_modules/NAME/package.json`: look in
+/// its own `node_modules`, then in each enclosing one up to the project root.
+fn resolve_installed_npm(
+    location: &str,
+    req: &str,
+    by_location: &HashMap<&str, usize>,
+) -> Option<usize> {
+    let mut base = location.strip_suffix("/package.json")?.to_string();
+    loop {
+        let cand = format!("{base}/node_modules/{req}/package.json");
+        if let Some(&j) = by_location.get(cand.as_str()) {
+            return Some(j);
+        }
+        let cut = base
+            .rfind("/node_modules/")
+            .or_else(|| base.starts_with("node_modules/").then_some(0))?;
+        base.truncate(cut);
+        if base.is_empty() {
+            return by_location
+                .get(format!("node_modules/{req}/package.json").as_str())
+                .copied();
+        }
     }
 }
 
