@@ -1,4 +1,5 @@
 //! `cairn key ...` run as a user runs it: the built binary, exit codes, stdout/stderr.
+#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
