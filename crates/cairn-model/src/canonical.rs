@@ -68,7 +68,11 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            // serde_json's default map already iterates in this order (String's Ord is byte
+            // order); sort anyway in case a dependency enables `preserve_order`.
+            if !entries.is_sorted_by(|a, b| a.0.as_bytes() <= b.0.as_bytes()) {
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            }
             out.push(b'{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -86,12 +90,17 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
 
 fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    for b in s.bytes() {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         if b == b'"' || b == b'\\' {
+            out.extend_from_slice(&bytes[start..i]);
             out.push(b'\\');
+            out.push(b);
+            start = i + 1;
         }
-        out.push(b);
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 

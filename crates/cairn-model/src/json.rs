@@ -158,11 +158,19 @@ impl<'de> Visitor<'de> for StrictValue {
         let inner = self.nested()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
-            }
             let v = map.next_value_seed(StrictValue { depth: inner.depth })?;
-            out.insert(key, v);
+            // One map traversal per key: large links have 100,000s of artifact paths.
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate key {:?}",
+                        slot.key()
+                    )));
+                }
+            }
         }
         Ok(Value::Object(out))
     }
