@@ -41,6 +41,16 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The ID token given belongs to another job than the environment describes.
+    #[error("the ID token's {claim} is {token:?} but the environment says {env:?}")]
+    ClaimsMismatch {
+        /// The claim.
+        claim: &'static str,
+        /// The token's value.
+        token: String,
+        /// The environment's value.
+        env: String,
+    },
     /// The source checkout could not be read.
     #[error(transparent)]
     Git(#[from] GitError),

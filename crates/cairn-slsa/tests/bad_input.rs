@@ -281,3 +281,49 @@ fn links_that_are_not_links_are_named() {
         Err(Error::Link { .. })
     ));
 }
+
+#[test]
+fn an_id_token_from_another_job_is_refused() {
+    let env = env_fixture("github-reusable-workflow");
+    let mut claims = common::claims_fixture("github-reusable-workflow").unwrap();
+    let mut r = Request::new(&env);
+    r.subjects = one_subject();
+    r.claims = Some(&claims);
+    generate(&r).unwrap();
+    claims.0.insert("repository".into(), "someone/else".into());
+    let mut r = Request::new(&env);
+    r.subjects = one_subject();
+    r.claims = Some(&claims);
+    match generate(&r) {
+        Err(
+            e @ Error::ClaimsMismatch {
+                claim: "repository",
+                ..
+            },
+        ) => {
+            assert_eq!(
+                e.to_string(),
+                "the ID token's repository is \"someone/else\" but the environment says \"octo-org/hello-world\""
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // GitLab: numeric ids compare as text.
+    let env = env_fixture("gitlab-branch");
+    let mut claims = common::claims_fixture("gitlab-branch").unwrap();
+    let mut r = Request::new(&env);
+    r.subjects = one_subject();
+    r.claims = Some(&claims);
+    generate(&r).unwrap();
+    claims.0.insert("job_id".into(), serde_json::json!(1));
+    let mut r = Request::new(&env);
+    r.subjects = one_subject();
+    r.claims = Some(&claims);
+    assert!(matches!(
+        generate(&r),
+        Err(Error::ClaimsMismatch {
+            claim: "job_id",
+            ..
+        })
+    ));
+}

@@ -547,3 +547,18 @@ fn slsa_provenance_v1_predicate_vectors() {
         );
     }
 }
+
+#[test]
+fn typed_statements_verify_alike() {
+    // The v0.1 Statement with a v0.2 predicate, parsed by cairn-model, gives the same verdict.
+    let st = provenance(&format!(
+        "{SV}/gha_generic/v2.1.0/binary-linux-amd64-push-v13.0.30.intoto.jsonl"
+    ));
+    let typed = cairn_model::Statement::from_slice(&serde_json::to_vec(&st).unwrap()).unwrap();
+    let mut p = policy(&[GENERIC], "github.com/slsa-framework/example-package");
+    p.source_ref = Some(RefRule::VersionedTag("v13.0".into()));
+    let a = verify::verify(&st, Some(&a6_signer()), &p);
+    let b = verify::verify_statement(&typed, Some(&a6_signer()), &p);
+    assert!(a.passed && b.passed);
+    assert_eq!(a, b);
+}

@@ -63,6 +63,17 @@ pub(super) fn describe(input: PlatformInput<'_>) -> Result<BuildContext, Error> 
             reason: "expected OWNER/REPO/PATH@REF",
         })?;
 
+    super::check_claims(
+        input.claims,
+        &[
+            ("repository", repository),
+            ("sha", sha),
+            ("ref", git_ref),
+            ("run_id", run_id),
+            ("run_attempt", run_attempt),
+            ("workflow_ref", workflow_ref),
+        ],
+    )?;
     let job_workflow_ref = match input.claims.and_then(|c| c.get("job_workflow_ref")) {
         Some(job) => job.to_owned(),
         None => workflow_ref.to_owned(),

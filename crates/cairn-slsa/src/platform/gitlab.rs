@@ -140,6 +140,16 @@ pub(super) fn describe(input: PlatformInput<'_>) -> Result<BuildContext, Error> 
         };
         runner.insert("tags".into(), json!(list));
     }
+    super::check_claims(
+        input.claims,
+        &[
+            ("project_path", project_path),
+            ("project_id", project_id),
+            ("sha", sha),
+            ("pipeline_id", pipeline_id),
+            ("job_id", job_id),
+        ],
+    )?;
     let runner_environment = input.claims.and_then(|c| c.get("runner_environment"));
     match runner_environment {
         Some(v) => {

@@ -91,6 +91,32 @@ pub(crate) fn require<'a, const N: usize>(
     Ok(names.map(|n| env.get(n).expect("checked above")))
 }
 
+/// Checks that the ID token describes the same job as the environment: a token from another
+/// job (or repository) must not lend its claims to this provenance.
+pub(crate) fn check_claims(
+    claims: Option<&IdTokenClaims>,
+    pairs: &[(&'static str, &str)],
+) -> Result<(), Error> {
+    let Some(claims) = claims else {
+        return Ok(());
+    };
+    for (claim, env) in pairs {
+        let token = match claims.0.get(*claim) {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        if token != *env {
+            return Err(Error::ClaimsMismatch {
+                claim,
+                token,
+                env: (*env).to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A warning when the checkout's `HEAD` is not the commit the platform says it built.
 pub(crate) fn check_checkout(
     git: Option<&GitSource>,
