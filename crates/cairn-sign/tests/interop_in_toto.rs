@@ -180,3 +180,58 @@ fn links_signed_by_in_toto_python_verify_in_cairn() {
         assert!(parse_key(&std::fs::read(&key_path).unwrap(), None).is_ok());
     }
 }
+
+const LOAD_PY: &str = r#"
+import sys
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key, Encoding, PublicFormat
+key = load_pem_private_key(open(sys.argv[1], "rb").read(), password=sys.argv[2].encode())
+ours = load_pem_public_key(open(sys.argv[3], "rb").read())
+fmt = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+assert key.public_key().public_bytes(*fmt) == ours.public_bytes(*fmt), "public halves differ"
+print("OK")
+"#;
+
+#[test]
+fn encrypted_keys_written_by_cairn_load_in_python_cryptography() {
+    let Some(python) = python("encrypted_keys_written_by_cairn_load_in_python_cryptography") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pw = cairn_sign::Password::new("pässword");
+    for kt in [
+        KeyType::Ed25519,
+        KeyType::EcdsaP256,
+        KeyType::EcdsaP384,
+        KeyType::Rsa,
+    ] {
+        let key = PrivateKey::generate(kt).unwrap();
+        let path = dir.path().join(format!("{kt}.enc.pem"));
+        std::fs::write(&path, key.to_pkcs8_pem(Some(&pw)).unwrap().as_bytes()).unwrap();
+        let public = dir.path().join(format!("{kt}.pub"));
+        std::fs::write(&public, key.public_key().to_spki_pem()).unwrap();
+        let out = Command::new(&python)
+            .args(["-c", LOAD_PY])
+            .arg(&path)
+            .arg("pässword")
+            .arg(&public)
+            .output()
+            .expect("run python");
+        assert!(
+            out.status.success(),
+            "{kt}: python cannot read cairn's encrypted key: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // And the wrong password fails there too.
+        let out = Command::new(&python)
+            .args(["-c", LOAD_PY])
+            .arg(&path)
+            .arg("password")
+            .arg(&public)
+            .output()
+            .expect("run python");
+        assert!(
+            !out.status.success(),
+            "{kt}: wrong password accepted by python"
+        );
+    }
+}
