@@ -29,7 +29,7 @@ pub enum JsonError {
         /// The limit.
         limit: usize,
     },
-    /// The input is not JSON, or not the expected shape.
+    /// The input is not JSON (syntax, duplicate key, nesting too deep, trailing data).
     #[error("invalid JSON at line {line}, column {column}: {message}")]
     Syntax {
         /// 1-based line.
@@ -37,6 +37,12 @@ pub enum JsonError {
         /// 1-based column.
         column: usize,
         /// What the parser said.
+        message: String,
+    },
+    /// The input is JSON but not the shape the caller expected (a missing field, a wrong type).
+    #[error("unexpected document shape: {message}")]
+    Shape {
+        /// What the deserialiser said.
         message: String,
     },
 }
@@ -81,9 +87,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 
 /// Converts an already-parsed value into `T`, with the error type of this module.
 pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, JsonError> {
-    serde_json::from_value(value).map_err(|e| JsonError::Syntax {
-        line: 0,
-        column: 0,
+    serde_json::from_value(value).map_err(|e| JsonError::Shape {
         message: e.to_string(),
     })
 }
@@ -207,6 +211,21 @@ mod tests {
             JsonError::TooLarge {
                 size: MAX_DOCUMENT_BYTES + 1,
                 limit: MAX_DOCUMENT_BYTES
+            }
+        );
+    }
+
+    #[test]
+    fn shape_errors_are_not_syntax_errors() {
+        #[derive(Debug, serde::Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            a: u8,
+        }
+        assert_eq!(
+            from_slice::<T>(br#"{"b":1}"#).unwrap_err(),
+            JsonError::Shape {
+                message: "missing field `a`".into()
             }
         );
     }
