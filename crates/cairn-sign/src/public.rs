@@ -233,8 +233,8 @@ impl PublicKey {
         }
     }
 
-    /// The securesystemslib JSON key object under `rule`, without a `keyid` field, as layouts
-    /// embed functionary keys: `{"keytype", "scheme", "keyval": {"public"}}`, plus
+    /// The securesystemslib JSON key object under `rule`, without a `keyid` field (the object
+    /// the key id hashes; layouts want [`Self::to_layout_key_json`]): `{"keytype", "scheme", "keyval": {"public"}}`, plus
     /// `"keyid_hash_algorithms": ["sha256", "sha512"]` for the legacy rule.
     pub fn to_securesystemslib_json(&self, rule: KeyIdRule) -> Value {
         let mut obj = Map::new();
@@ -251,6 +251,16 @@ impl PublicKey {
             obj.insert("keyid_hash_algorithms".into(), json!(["sha256", "sha512"]));
         }
         Value::Object(obj)
+    }
+
+    /// The key object as an in-toto layout embeds it in `keys`: the securesystemslib JSON form
+    /// under `rule` plus its `"keyid"` (in-toto python refuses layout keys without one).
+    pub fn to_layout_key_json(&self, rule: KeyIdRule) -> Value {
+        let mut value = self.to_securesystemslib_json(rule);
+        if let Value::Object(obj) = &mut value {
+            obj.insert("keyid".into(), Value::from(self.key_id(rule).as_str()));
+        }
+        value
     }
 
     /// The key id under `rule`.

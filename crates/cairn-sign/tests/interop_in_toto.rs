@@ -235,3 +235,86 @@ fn encrypted_keys_written_by_cairn_load_in_python_cryptography() {
         );
     }
 }
+
+/// A whole supply chain made by cairn (layout signed by cairn with functionary keys embedded in
+/// cairn's securesystemslib JSON form, links signed by cairn) passes `in-toto-verify` 3.1.0,
+/// with functionary key ids under either rule; a tampered link makes it fail.
+#[test]
+fn layout_and_links_by_cairn_pass_in_toto_verify() {
+    let Some(verify) = cairn_testkit::peers::require(
+        "layout_and_links_by_cairn_pass_in_toto_verify",
+        "venv/bin/in-toto-verify",
+    ) else {
+        return;
+    };
+    for rule in [KeyIdRule::Securesystemslib1, KeyIdRule::Legacy] {
+        let dir = tempfile::tempdir().unwrap();
+        let owner = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+        let owner_pub = dir.path().join("owner.pub");
+        std::fs::write(&owner_pub, owner.public_key().to_spki_pem()).unwrap();
+        let functionaries: Vec<PrivateKey> = [KeyType::Ed25519, KeyType::EcdsaP256, KeyType::Rsa]
+            .into_iter()
+            .map(|kt| PrivateKey::generate(kt).unwrap().with_key_id_rule(rule))
+            .collect();
+        let mut keys = serde_json::Map::new();
+        let mut steps = Vec::new();
+        for (i, f) in functionaries.iter().enumerate() {
+            let id = f.key_id().to_string();
+            keys.insert(id.clone(), f.public_key().to_layout_key_json(rule));
+            steps.push(json!({
+                "_type": "step", "name": format!("step{i}"), "threshold": 1,
+                "pubkeys": [id], "expected_command": ["make", "all"],
+                "expected_materials": [], "expected_products": [["ALLOW", "*"]]
+            }));
+        }
+        let mut layout = Metablock::unsigned(json!({
+            "_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "cairn interop",
+            "keys": keys, "steps": steps, "inspect": []
+        }));
+        metablock::sign(&mut layout, &owner).unwrap();
+        let layout_path = dir.path().join("root.layout");
+        std::fs::write(&layout_path, layout.to_pretty_json()).unwrap();
+        let links = dir.path().join("links");
+        std::fs::create_dir(&links).unwrap();
+        for (i, f) in functionaries.iter().enumerate() {
+            let mut link = Metablock::unsigned(json!({
+                "_type": "link", "name": format!("step{i}"), "command": ["make", "all"],
+                "materials": {}, "products": {"app": {"sha256": "52947cb78b91ad01fe81cd6aef42d1f6817e92b9e6936c1e5aabb7c98514f355"}},
+                "byproducts": {}, "environment": {}
+            }));
+            metablock::sign(&mut link, f).unwrap();
+            let name = format!("step{i}.{}.link", f.key_id().short(8));
+            std::fs::write(links.join(name), link.to_pretty_json()).unwrap();
+        }
+        let run = || {
+            Command::new(&verify)
+                .current_dir(dir.path())
+                .arg("--layout")
+                .arg(&layout_path)
+                .arg("--verification-keys")
+                .arg(&owner_pub)
+                .arg("--link-dir")
+                .arg(&links)
+                .output()
+                .expect("run in-toto-verify")
+        };
+        let out = run();
+        assert!(
+            out.status.success(),
+            "{rule}: in-toto-verify rejected cairn's supply chain:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Tamper with one link's signed content: in-toto must now fail.
+        let victim = std::fs::read_dir(&links)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let mut mb = Metablock::from_slice(&std::fs::read(&victim).unwrap()).unwrap();
+        mb.signed["products"]["app"]["sha256"] = json!("0".repeat(64));
+        std::fs::write(&victim, mb.to_pretty_json()).unwrap();
+        assert!(!run().status.success(), "{rule}: tampered link accepted");
+    }
+}
