@@ -67,6 +67,9 @@ pub enum Command {
     /// Verify artifacts (Sigstore bundles), in-toto layouts and images.
     #[command(subcommand)]
     Verify(commands::verify::VerifyCommand),
+    /// Author in-toto layouts: propose one from recorded links, sign it.
+    #[command(subcommand)]
+    Layout(commands::layout::LayoutCommand),
     /// Record a build step: hash materials, run the command, hash products, write a link.
     ///
     /// Example: cairn run --step build -m src -p target/app --key build-key -- make app

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Sign(cmd) => cmd.run(&ctx),
         Command::Attest(cmd) => cmd.run(&ctx),
         Command::Verify(cmd) => cmd.run(&ctx),
+        Command::Layout(cmd) => cmd.run(&ctx),
     };
     match outcome {
         Ok(status) => status.into(),

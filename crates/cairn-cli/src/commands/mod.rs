@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod demo;
 pub mod key;
+pub mod layout;
 pub mod record;
 pub mod run;
 pub mod sbom;

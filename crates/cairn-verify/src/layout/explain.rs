@@ -27,8 +27,7 @@ fn plural(role: ArtifactRole) -> &'static str {
 /// `sha256:74dc3727c6e8…` for the human view.
 pub(crate) fn short_digest(d: &DigestSet) -> String {
     match d.iter().next() {
-        Some((alg, hex)) if hex.len() > 12 => format!("{alg}:{}…", &hex[..12]),
-        Some((alg, hex)) => format!("{alg}:{hex}"),
+        Some((alg, hex)) => format!("{alg}:{}", abbreviate(hex)),
         None => "(no digest)".to_owned(),
     }
 }
@@ -54,12 +53,18 @@ fn algs(d: &DigestSet) -> String {
     d.iter().map(|(a, _)| a).collect::<Vec<_>>().join("+")
 }
 
+/// The first 12 characters and an ellipsis (character-safe: unknown digest algorithms may
+/// carry any text).
 fn abbreviate(hex: &str) -> String {
-    if hex.len() > 12 {
-        format!("{}…", &hex[..12])
-    } else {
-        hex.to_owned()
+    match hex.char_indices().nth(12) {
+        Some((i, _)) => format!("{}…", &hex[..i]),
+        None => hex.to_owned(),
     }
+}
+
+/// At most `n` characters of `s`.
+pub(crate) fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
 }
 
 pub(crate) fn artifact_ref(

@@ -627,13 +627,18 @@ fn signature_check(id: &str, doc: &Document, keys: &[(PublicKey, Option<KeyId>)]
     let mut children = Vec::new();
     for (i, (key, declared)) in keys.iter().enumerate() {
         let ids = key.key_ids();
-        let shown = declared.as_ref().map_or_else(
+        let mut shown = declared.as_ref().map_or_else(
             || ids.securesystemslib1.as_str().to_owned(),
             |d| d.as_str().to_owned(),
         );
         let kid = format!("{id}.key[{i}]");
-        let title = format!("signed by key {}", &shown[..shown.len().min(16)]);
-        children.push(match doc.verify(key, declared.as_ref()) {
+        let verdict = doc.verify(key, declared.as_ref());
+        // Name the key by the id its signature used, else by its securesystemslib-1.x id.
+        if let SigVerdict::Verified(m) = &verdict {
+            shown = m.keyid.clone();
+        }
+        let title = format!("signed by key {}", explain::prefix(&shown, 16));
+        children.push(match verdict {
             SigVerdict::Verified(m) => Check::pass(
                 kid,
                 title,
@@ -653,7 +658,7 @@ fn signature_check(id: &str, doc: &Document, keys: &[(PublicKey, Option<KeyId>)]
                         .iter()
                         .map(|r| match &r.keyid {
                             Some(k) => {
-                                format!("signature by {}: {}", &k[..k.len().min(16)], r.reason)
+                                format!("signature by {}: {}", explain::prefix(k, 16), r.reason)
                             }
                             None => r.reason.to_string(),
                         })

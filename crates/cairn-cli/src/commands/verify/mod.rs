@@ -2,6 +2,7 @@
 //! live in sibling modules).
 
 pub mod artifact;
+pub mod layout;
 
 use clap::Subcommand;
 
@@ -16,12 +17,17 @@ pub enum VerifyCommand {
     ///   --certificate-identity-regexp 'https://github.com/acme/app/\.github/workflows/release\.yml@refs/tags/v.*'
     ///   --certificate-oidc-issuer https://token.actions.githubusercontent.com
     Artifact(artifact::ArtifactArgs),
+    /// Verify a supply chain against a signed in-toto layout and the links of its steps.
+    ///
+    /// Example: cairn verify layout root.layout --layout-key owner.pub --links ./links
+    Layout(layout::LayoutArgs),
 }
 
 impl VerifyCommand {
     pub fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
         match self {
             VerifyCommand::Artifact(args) => args.run(ctx),
+            VerifyCommand::Layout(args) => args.run(ctx),
         }
     }
 }
