@@ -324,3 +324,61 @@ pub(crate) fn rules_check(
 fn count_word(n: usize) -> &'static str {
     if n == 1 { "artifact" } else { "artifacts" }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::layout::rules::{LinkArtifacts, apply};
+
+    #[test]
+    fn explanations_never_slice_inside_a_character() {
+        // Unknown digest algorithms may carry any text; abbreviations must stay char-safe.
+        let odd = DigestSet::from_map_unchecked(BTreeMap::from([(
+            "x-custom".to_owned(),
+            "é".repeat(20),
+        )]));
+        let other = DigestSet::from_map_unchecked(BTreeMap::from([(
+            "x-custom".to_owned(),
+            "ü".repeat(20),
+        )]));
+        let links: BTreeMap<String, LinkArtifacts> = BTreeMap::from([
+            (
+                "a".to_owned(),
+                LinkArtifacts {
+                    materials: ArtifactMap::new(),
+                    products: BTreeMap::from([("f".to_owned(), odd)]),
+                },
+            ),
+            (
+                "b".to_owned(),
+                LinkArtifacts {
+                    materials: BTreeMap::from([("f".to_owned(), other)]),
+                    products: ArtifactMap::new(),
+                },
+            ),
+        ]);
+        let rules = vec![
+            ArtifactRule::parse(&["MATCH", "f", "WITH", "PRODUCTS", "FROM", "a"]).unwrap(),
+            ArtifactRule::Disallow("*".into()),
+        ];
+        let report = apply("b", ArtifactRole::Material, &rules, &links).unwrap();
+        let names = vec!["a".to_owned(), "b".to_owned()];
+        let check = rules_check(
+            "steps.b.materials",
+            "step",
+            "b",
+            ArtifactRole::Material,
+            &rules,
+            &report,
+            &links,
+            &names,
+        );
+        assert_eq!(check.outcome, Outcome::Fail);
+        let text = format!("{:?}", check.children[1].evidence);
+        assert!(text.contains("digest changed"), "{text}");
+        assert_eq!(prefix("ééé", 2), "éé");
+        assert_eq!(short_digest(&DigestSet::new()), "(no digest)");
+    }
+}
