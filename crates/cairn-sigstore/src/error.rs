@@ -48,7 +48,7 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A digest given as `ALG:HEX` is malformed or uses an unsupported algorithm.
-    #[error("invalid artifact digest {digest:?} (expected sha256:<64 hex>)")]
+    #[error("invalid artifact digest {digest:?} (expected sha256:<64 hex> or sha512:<128 hex>)")]
     Digest {
         /// The text given.
         digest: String,

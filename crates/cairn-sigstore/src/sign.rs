@@ -262,7 +262,11 @@ pub fn sign_keyless(
             Payload::Blob(bytes) => {
                 let digest = Sha256Hash::new(sha2::Sha256::digest(bytes).into());
                 let signature = key.sign_digest(&digest).map_err(signing_err)?;
-                let entry = hashedrekord_request(digest.as_bytes(), signature.as_bytes(), &pem_lf("CERTIFICATE", cert.as_bytes()))?;
+                let entry = hashedrekord_request(
+                    digest.as_bytes(),
+                    signature.as_bytes(),
+                    &pem_lf("CERTIFICATE", cert.as_bytes()),
+                )?;
                 let entry = clients.upload_hashedrekord(rekor_url, entry).await?;
                 let b = BundleV03::with_certificate_and_signature(
                     cert.clone(),
@@ -450,7 +454,11 @@ fn pem_lf(label: &str, der: &[u8]) -> String {
 }
 
 /// A Rekor v1 `hashedrekord` 0.0.1 proposed entry.
-fn hashedrekord_request(sha256: &[u8], signature: &[u8], verifier_pem: &str) -> Result<HashedRekord> {
+fn hashedrekord_request(
+    sha256: &[u8],
+    signature: &[u8],
+    verifier_pem: &str,
+) -> Result<HashedRekord> {
     let body = serde_json::json!({
         "apiVersion": "0.0.1", "kind": "hashedrekord",
         "spec": {

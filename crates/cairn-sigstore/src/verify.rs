@@ -27,18 +27,23 @@ pub enum Artifact<'a> {
     Reader(&'a mut dyn Read),
     /// Only the artifact's SHA-256 (e.g. an OCI digest).
     Sha256([u8; 32]),
+    /// Only the artifact's SHA-512 (DSSE subjects only, e.g. npm provenance).
+    Sha512([u8; 64]),
 }
 
 impl Artifact<'_> {
-    /// Parses `sha256:<64 hex>`.
-    pub fn parse_digest(text: &str) -> Result<Artifact<'static>> {
+    /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`.
+    pub fn parse_digest<'x>(text: &str) -> Result<Artifact<'x>> {
         let bad = || Error::Digest {
             digest: text.to_string(),
         };
-        let hex_part = text.strip_prefix("sha256:").ok_or_else(bad)?;
+        let (alg, hex_part) = text.split_once(':').ok_or_else(bad)?;
         let bytes = hex::decode(hex_part).map_err(|_| bad())?;
-        let digest: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
-        Ok(Artifact::Sha256(digest))
+        match alg {
+            "sha256" => Ok(Artifact::Sha256(bytes.try_into().map_err(|_| bad())?)),
+            "sha512" => Ok(Artifact::Sha512(bytes.try_into().map_err(|_| bad())?)),
+            _ => Err(bad()),
+        }
     }
 }
 
@@ -255,12 +260,17 @@ pub fn verify_bundle(
         }
         SignerPolicy::Key(key) => {
             let der = sigstore_verify::types::DerPublicKey::new(key.as_der().to_vec());
-            run(
-                &verifier,
-                artifact,
-                &bundle,
-                &PublicKeyVerificationPolicy::new(der),
-            )
+            let mut policy = PublicKeyVerificationPolicy::new(der);
+            if model.verification_material.tlog_entries.is_empty() {
+                if !options.allow_missing_tlog {
+                    return Ok(verdict.fail(
+                        CheckKind::TransparencyLog,
+                        "key-based bundle has no transparency log entry (signed without --tlog-upload)",
+                    ));
+                }
+                policy = policy.skip_tlog_unsafe();
+            }
+            run(&verifier, artifact, &bundle, &policy)
         }
     };
     let result = match outcome {
@@ -463,6 +473,19 @@ fn run<P: sigstore_verify::Policy>(
         Artifact::Sha256(digest) => {
             let hash = sigstore_verify::types::Sha256Hash::new(digest);
             verifier.verify(hash, bundle, policy)
+        }
+        Artifact::Sha512(digest) => {
+            match sigstore_verify::types::ArtifactDigest::new(
+                sigstore_verify::types::HashAlgorithm::Sha2512,
+                digest.to_vec(),
+            ) {
+                Ok(d) => verifier.verify(
+                    sigstore_verify::types::Artifact::from_digest(d),
+                    bundle,
+                    policy,
+                ),
+                Err(e) => Err(sigstore_verify::Error::Types(e)),
+            }
         }
     };
     result.map_err(classify)

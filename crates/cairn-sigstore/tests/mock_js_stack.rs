@@ -34,24 +34,58 @@ fn keyless_blob_and_dsse_against_sigstore_mock() {
         now: now(),
     };
     let artifact = b"hello from cairn\n".repeat(1000);
-    let signed = sign_keyless(&services, &trust.trusted_root, &token, Payload::Blob(&artifact), &options)
-        .unwrap();
+    let signed = sign_keyless(
+        &services,
+        &trust.trusted_root,
+        &token,
+        Payload::Blob(&artifact),
+        &options,
+    )
+    .unwrap();
     let identity = signed.identity.clone().unwrap();
     let issuer = signed.issuer.clone().unwrap();
     assert!(signed.log_index.is_some());
-    let policy = SignerPolicy::Certificate(CertificatePolicy::new(Identity::exact(&identity), &issuer));
-    let opts = VerifyOptions { now: now() + 60, allow_missing_tlog: false };
-    let v = verify_bundle(&signed.json, Artifact::Bytes(&artifact), &policy, &trust.trusted_root, opts).unwrap();
+    let policy =
+        SignerPolicy::Certificate(CertificatePolicy::new(Identity::exact(&identity), &issuer));
+    let opts = VerifyOptions {
+        now: now() + 60,
+        allow_missing_tlog: false,
+    };
+    let v = verify_bundle(
+        &signed.json,
+        Artifact::Bytes(&artifact),
+        &policy,
+        &trust.trusted_root,
+        opts,
+    )
+    .unwrap();
     assert!(v.verified, "{v:?}");
     assert_eq!(v.signing_times.len(), 1, "log time: {:?}", v.signing_times);
 
     let mut tampered = artifact.clone();
     tampered[0] ^= 1;
-    let v = verify_bundle(&signed.json, Artifact::Bytes(&tampered), &policy, &trust.trusted_root, opts).unwrap();
+    let v = verify_bundle(
+        &signed.json,
+        Artifact::Bytes(&tampered),
+        &policy,
+        &trust.trusted_root,
+        opts,
+    )
+    .unwrap();
     assert!(!v.verified);
 
-    let wrong = SignerPolicy::Certificate(CertificatePolicy::new(Identity::exact("someone@else"), &issuer));
-    let v = verify_bundle(&signed.json, Artifact::Bytes(&artifact), &wrong, &trust.trusted_root, opts).unwrap();
+    let wrong = SignerPolicy::Certificate(CertificatePolicy::new(
+        Identity::exact("someone@else"),
+        &issuer,
+    ));
+    let v = verify_bundle(
+        &signed.json,
+        Artifact::Bytes(&artifact),
+        &wrong,
+        &trust.trusted_root,
+        opts,
+    )
+    .unwrap();
     assert!(!v.verified);
 
     let digest: [u8; 32] = sha2::Sha256::digest(&artifact).into();
@@ -74,8 +108,22 @@ fn keyless_blob_and_dsse_against_sigstore_mock() {
         &options,
     )
     .unwrap();
-    let v = verify_bundle(&signed.json, Artifact::Bytes(&artifact), &policy, &trust.trusted_root, opts).unwrap();
+    let v = verify_bundle(
+        &signed.json,
+        Artifact::Bytes(&artifact),
+        &policy,
+        &trust.trusted_root,
+        opts,
+    )
+    .unwrap();
     assert!(v.verified, "{v:?}");
-    let v = verify_bundle(&signed.json, Artifact::Bytes(&tampered), &policy, &trust.trusted_root, opts).unwrap();
+    let v = verify_bundle(
+        &signed.json,
+        Artifact::Bytes(&tampered),
+        &policy,
+        &trust.trusted_root,
+        opts,
+    )
+    .unwrap();
     assert!(!v.verified);
 }

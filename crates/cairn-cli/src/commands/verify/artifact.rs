@@ -19,7 +19,7 @@ use crate::report::with_hint;
 /// `verify artifact` arguments.
 #[derive(Debug, Args)]
 pub struct ArtifactArgs {
-    /// The signed file (for a DSSE bundle: a subject of the statement), or `sha256:<hex>`.
+    /// The signed file (for a DSSE bundle: a subject of the statement), or `sha256:<hex>` / `sha512:<hex>`.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The Sigstore bundle (v0.1-v0.3).
@@ -99,7 +99,7 @@ impl ArtifactArgs {
             allow_missing_tlog: self.insecure_ignore_tlog,
         };
         let file_text = self.file.to_string_lossy().to_string();
-        let verdict = if !self.file.exists() && file_text.starts_with("sha256:") {
+        let verdict = if !self.file.exists() && (file_text.starts_with("sha256:") || file_text.starts_with("sha512:")) {
             let artifact = Artifact::parse_digest(&file_text)?;
             verify_bundle(&bundle, artifact, &signer, &root, options)?
         } else {
