@@ -131,3 +131,26 @@ pub(crate) fn auditable(path: &str, json: &[u8]) -> Found {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_versions_and_edges() {
+        let f = lock(
+            "Cargo.lock",
+            b"version = 9\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\"b 2.0.0\"]\n[[package]]\nname = \"b\"\nversion = \"1.0.0\"\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\n",
+        );
+        assert_eq!(f.packages.len(), 3);
+        assert_eq!(f.edges, [(0, 2)]);
+        assert!(
+            f.warnings[0]
+                .message
+                .contains("unknown Cargo.lock version 9")
+        );
+        let f = lock("Cargo.lock", b"[[package]]\nname = ");
+        assert!(f.packages.is_empty());
+        assert!(f.warnings[0].message.starts_with("not a valid Cargo.lock"));
+    }
+}

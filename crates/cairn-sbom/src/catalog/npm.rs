@@ -520,6 +520,40 @@ mod tests {
     }
 
     #[test]
+    fn unknown_lockfile_versions_warn() {
+        let f = package_lock(
+            "package-lock.json",
+            br#"{"lockfileVersion": 9, "packages": {"node_modules/a": {"version": "1.0.0"}}}"#,
+        );
+        assert_eq!(f.packages.len(), 1);
+        assert!(
+            f.warnings[0].message.contains("unknown lockfileVersion 9"),
+            "{:?}",
+            f.warnings
+        );
+        let f = package_lock("package-lock.json", br#"{"name": "x"}"#);
+        assert!(f.packages.is_empty());
+        assert!(
+            f.warnings[0].message.contains("file not read"),
+            "{:?}",
+            f.warnings
+        );
+        let f = package_lock("package-lock.json", b"{not json");
+        assert!(f.warnings[0].message.starts_with("not valid JSON"));
+        let f = package_lock(
+            "package-lock.json",
+            br#"{"lockfileVersion": 1, "dependencies": {"a": {"version": "1.0.0", "requires": {"b": "^2"}, "dependencies": {"b": {"version": "2.0.0"}}}, "b": {"version": "3.0.0"}}}"#,
+        );
+        let got: Vec<_> = f.packages.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(
+            got,
+            ["pkg:npm/a@1.0.0", "pkg:npm/b@3.0.0", "pkg:npm/b@2.0.0"]
+        );
+        // a requires its own nested b (2.0.0), not the top-level one.
+        assert_eq!(f.edges, [(0, 2)]);
+    }
+
+    #[test]
     fn pnpm_versions() {
         let v9 = b"lockfileVersion: '9.0'\n\nimporters:\n  .:\n    dependencies: {}\n\npackages:\n\n  '@types/node@20.1.0':\n    resolution: {integrity: sha512-AAAA}\n\n  react@18.2.0(x@1):\n    resolution: {integrity: sha1-AAAA}\n";
         let f = pnpm_lock("pnpm-lock.yaml", v9);

@@ -329,4 +329,17 @@ mod tests {
         assert_eq!(normalize("a/../../etc"), None);
         assert_eq!(normalize("./"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn normalised_paths_never_leave_the_root(segs in proptest::collection::vec("(\\.\\.|\\.|[a-z]{1,3}|)", 0..12), abs in proptest::bool::ANY) {
+            let p = format!("{}{}", if abs { "/" } else { "" }, segs.join("/"));
+            if let Some(n) = normalize(&p) {
+                proptest::prop_assert!(!n.starts_with('/'));
+                proptest::prop_assert!(n.split('/').all(|c| !c.is_empty() && c != "." && c != ".."));
+                // Normalising is idempotent.
+                proptest::prop_assert_eq!(normalize(&n), Some(n.clone()));
+            }
+        }
+    }
 }
