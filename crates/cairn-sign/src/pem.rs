@@ -174,17 +174,40 @@ fn first_block(bytes: &[u8]) -> Option<Result<Block, KeyError>> {
                     .into(),
             }));
         }
-        return Some(match pkcs8::der::pem::decode_vec(text) {
-            Ok((_, der)) => Ok(Block {
-                label,
-                der: Zeroizing::new(der),
-            }),
-            Err(e) => Err(KeyError::MalformedPem {
-                label,
-                source: Box::new(e),
-            }),
-        });
+        let body_start = find(text, b"\n").map_or(text.len(), |i| i + 1);
+        let body_end = text.len() - end_marker.len();
+        let body = text.get(body_start..body_end).unwrap_or_default();
+        return Some(
+            decode_body(body)
+                .map(|der| Block {
+                    label: label.clone(),
+                    der,
+                })
+                .map_err(|source| KeyError::MalformedPem { label, source }),
+        );
     }
+}
+
+/// Base64 of a PEM body. Lenient about layout (any line length, CRLF, trailing spaces), as
+/// RFC 7468 asks of parsers, strict about the alphabet and padding.
+fn decode_body(body: &[u8]) -> Result<Zeroizing<Vec<u8>>, crate::error::Cause> {
+    use base64::Engine;
+    if body.contains(&b':') {
+        return Err("PEM headers are not supported".into());
+    }
+    let compact: Zeroizing<Vec<u8>> = Zeroizing::new(
+        body.iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect(),
+    );
+    if compact.is_empty() {
+        return Err("empty PEM body".into());
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .map(Zeroizing::new)
+        .map_err(|e| Box::new(e) as crate::error::Cause)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -168,3 +168,41 @@ fn small_rsa_keys_are_refused() {
         other => panic!("expected a size error, got {other:?}"),
     }
 }
+
+#[test]
+fn unsupported_key_types_are_named() {
+    // Ed448 and X25519 SPKI (RFC 8410 example encodings with arbitrary key bytes).
+    let mut ed448 = hex::decode("3043300506032b6571033a00").unwrap();
+    ed448.extend_from_slice(&[7u8; 57]);
+    let mut x25519 = hex::decode("302a300506032b656e032100").unwrap();
+    x25519.extend_from_slice(&[9u8; 32]);
+    for (der, name) in [(ed448, "Ed448"), (x25519, "X25519")] {
+        let pem = pkcs8_pem("PUBLIC KEY", &der);
+        match parse_key(pem.as_bytes(), None) {
+            Err(KeyError::UnsupportedKeyType { algorithm }) => {
+                assert!(algorithm.starts_with(name), "{algorithm}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // An OpenSSH private key is not a format cairn reads.
+    let ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
+    assert!(matches!(
+        parse_key(ssh.as_bytes(), None),
+        Err(KeyError::UnsupportedPemLabel { .. })
+    ));
+    // Legacy OpenSSL PEM encryption is refused with advice.
+    let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
+    match parse_key(legacy.as_bytes(), None) {
+        Err(e @ KeyError::UnsupportedEncryption { .. }) => {
+            assert!(e.to_string().contains("openssl pkcs8 -topk8"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn pkcs8_pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
+}
