@@ -78,6 +78,33 @@ fn generate_each_type_then_public_and_id() {
             k.key_ids().securesystemslib1.as_str()
         );
         assert_eq!(v["scheme"], k.scheme().name());
+        // The in-toto layout form: {keyid: key object with that keyid}, readable by cairn.
+        for rule in ["securesystemslib-1", "legacy"] {
+            let o = cairn(
+                &[
+                    "key",
+                    "public",
+                    p(&key),
+                    "--format",
+                    "in-toto",
+                    "--keyid-rule",
+                    rule,
+                ],
+                &[],
+            );
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let (id, obj) = v.as_object().unwrap().iter().next().unwrap();
+            assert_eq!(obj["keyid"], id.as_str());
+            let back = cairn_sign::PublicKey::from_securesystemslib_json(obj).unwrap();
+            assert_eq!(back, k);
+            let expected = if rule == "legacy" {
+                &k.key_ids().legacy
+            } else {
+                &k.key_ids().securesystemslib1
+            };
+            assert_eq!(id, expected.as_str());
+        }
     }
 }
 

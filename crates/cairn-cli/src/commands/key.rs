@@ -27,6 +27,8 @@ pub enum KeyCommand {
     Generate(GenerateArgs),
     /// Print the public key (SPKI PEM) of a private or public key file.
     ///
+    /// With --format in-toto, print it as the `keys` entry of an in-toto layout.
+    ///
     /// Example: cairn key public build-key
     Public(PublicArgs),
     /// Print the in-toto key id of a key file.
@@ -96,11 +98,45 @@ pub struct GenerateArgs {
     pub force: bool,
 }
 
+/// Output forms of `key public`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PublicFormat {
+    /// SPKI PEM ("PUBLIC KEY").
+    Pem,
+    /// The securesystemslib JSON key object an in-toto layout embeds in `keys` (with `keyid`).
+    InToto,
+}
+
+/// Key id rules, for `--keyid-rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleArg {
+    /// securesystemslib 1.x / in-toto python 3.x.
+    #[value(name = "securesystemslib-1")]
+    Securesystemslib1,
+    /// securesystemslib < 1.0, in-toto-golang, in-toto-rs.
+    Legacy,
+}
+
+impl From<RuleArg> for KeyIdRule {
+    fn from(r: RuleArg) -> Self {
+        match r {
+            RuleArg::Securesystemslib1 => KeyIdRule::Securesystemslib1,
+            RuleArg::Legacy => KeyIdRule::Legacy,
+        }
+    }
+}
+
 /// `key public` arguments.
 #[derive(Debug, Args)]
 pub struct PublicArgs {
     /// Key file (private or public).
     pub key: PathBuf,
+    /// Output form.
+    #[arg(long, value_enum, default_value_t = PublicFormat::Pem)]
+    pub format: PublicFormat,
+    /// Key id rule for `--format in-toto`.
+    #[arg(long, value_enum, default_value_t = RuleArg::Securesystemslib1)]
+    pub keyid_rule: RuleArg,
     /// Password file for an encrypted private key (else CAIRN_PASSWORD, else a terminal prompt).
     #[arg(long, value_name = "FILE", env = "CAIRN_PASSWORD_FILE")]
     pub password_file: Option<PathBuf>,
@@ -292,6 +328,14 @@ fn public(args: PublicArgs, ctx: &Ctx) -> anyhow::Result<Status> {
         let mut r = report(public, &ids);
         r.public_key_pem = Some(public.to_spki_pem());
         ctx.out_json(&r)?;
+    } else if args.format == PublicFormat::InToto {
+        let rule = KeyIdRule::from(args.keyid_rule);
+        let mut obj = serde_json::Map::new();
+        obj.insert(
+            public.key_id(rule).to_string(),
+            public.to_layout_key_json(rule),
+        );
+        ctx.out_json(&obj)?;
     } else {
         let mut out = std::io::stdout().lock();
         out.write_all(public.to_spki_pem().as_bytes())?;
