@@ -77,6 +77,18 @@ pub enum Command {
     /// Record a step made of several commands: `record start` before, `record stop` after.
     #[command(subcommand)]
     Record(commands::record::RecordCommand),
+    /// Attach Sigstore bundles to an image in a registry or OCI layout (OCI 1.1 referrers).
+    ///
+    /// Example: cairn attach ghcr.io/acme/app:1.2 --bundle provenance.sigstore.json
+    Attach(commands::attach::AttachArgs),
+    /// List an image's attestations and signatures (unverified): predicate type, signer, time.
+    ///
+    /// Example: cairn attestations ghcr.io/acme/app:1.2 --download ./evidence
+    Attestations(commands::attestations::AttestationsArgs),
+    /// Promote an image that satisfies a policy: copy exactly the verified digest, tag last.
+    ///
+    /// Example: cairn promote staging.example/app:1.2 prod.example/app:1.2 --policy policy.yaml
+    Promote(commands::promote::PromoteArgs),
     /// Run the whole chain locally on a small bundled project (no network, no server).
     Demo(commands::demo::DemoArgs),
 }

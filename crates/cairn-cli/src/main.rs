@@ -28,6 +28,9 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Key(cmd) => cmd.run(&ctx),
         Command::Demo(cmd) => cmd.run(&ctx),
+        Command::Attach(cmd) => cmd.run(&ctx),
+        Command::Attestations(cmd) => cmd.run(&ctx),
+        Command::Promote(cmd) => cmd.run(&ctx),
         Command::Run(cmd) => cmd.run(&ctx),
         Command::Record(cmd) => cmd.run(&ctx),
         Command::Sbom(cmd) => cmd.run(&ctx),

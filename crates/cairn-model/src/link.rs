@@ -22,6 +22,7 @@ use serde_json::{Map, Value};
 
 use crate::descriptor::ResourceDescriptor;
 use crate::digest::DigestSet;
+use crate::key::KeyId;
 use crate::metablock::{ArtifactList, MetadataError, MetadataType};
 use crate::predicate::link::v03::Link as LinkPredicate;
 use crate::predicate::{LINK_V0_3, PredicateError};
@@ -110,6 +111,12 @@ impl Link {
     /// payload).
     pub fn to_signed_value(&self) -> Value {
         serde_json::to_value(self).expect("a link has string keys only and serialises to JSON")
+    }
+
+    /// The file name in-toto gives a link signed by `keyid`: `<step>.<first 8 of keyid>.link`
+    /// (python's `FILENAME_FORMAT`, also what in-toto-golang and the verifiers look for).
+    pub fn file_name(&self, keyid: &KeyId) -> String {
+        format!("{}.{}.link", self.name, keyid.short())
     }
 
     /// `byproducts["return-value"]` as in-toto records it, if present and an integer.
@@ -209,6 +216,10 @@ mod tests {
     #[test]
     fn writes_the_reference_field_set() {
         let link = Link::new("write-code");
+        assert_eq!(
+            link.file_name(&KeyId::new("776a00e29f3559e0141b3b")),
+            "write-code.776a00e2.link"
+        );
         assert_eq!(
             link.to_signed_value(),
             json!({"_type": "link", "name": "write-code", "materials": {}, "products": {},

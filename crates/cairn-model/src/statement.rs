@@ -90,8 +90,8 @@ pub struct Statement {
     #[serde(rename = "predicateType", default)]
     pub predicate_type: String,
     /// The predicate (a JSON object). `Null` when absent, which [`Statement::validate`]
-    /// rejects.
-    #[serde(default)]
+    /// rejects (and which is then not written).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub predicate: Value,
     /// Fields not interpreted here.
     #[serde(flatten)]

@@ -1,9 +1,11 @@
 //! One module per subcommand; each has an `Args` struct and `run(self, ctx) -> Result<Status>`.
-
+pub mod attach;
 pub mod attest;
+pub mod attestations;
 pub mod demo;
 pub mod key;
 pub mod layout;
+pub mod promote;
 pub mod record;
 pub mod run;
 pub mod sbom;
