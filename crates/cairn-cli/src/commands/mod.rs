@@ -1,4 +1,5 @@
 //! One module per subcommand; each has an `Args` struct and `run(self, ctx) -> Result<Status>`.
+
 pub mod attach;
 pub mod attest;
 pub mod attestations;
