@@ -75,6 +75,12 @@ pub enum Error {
     /// No subject was given.
     #[error("no subjects: provenance must describe at least one artifact")]
     NoSubjects,
+    /// A subject was given without any digest.
+    #[error("subject {name:?} has no digest")]
+    SubjectWithoutDigest {
+        /// The subject name.
+        name: String,
+    },
     /// A subject could not be read.
     #[error("cannot read subject {}", path.display())]
     Subject {

@@ -20,8 +20,10 @@ pub const STATEMENT_V1: &str = cairn_model::statement::STATEMENT_V1;
 pub const PROVENANCE_V1: &str = cairn_model::predicate::SLSA_PROVENANCE_V1;
 
 /// Everything provenance is made from. Nothing here is read from the process: the caller
-/// passes the environment, the checkout, the subjects and the time.
+/// passes the environment, the checkout, the subjects and the time. Build one with
+/// [`Request::new`] and set the fields you need.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Request<'a> {
     /// The environment variables of the build.
     pub env: &'a Environment,
@@ -96,10 +98,10 @@ pub fn generate(request: &Request<'_>) -> Result<Generated, Error> {
         return Err(Error::NoSubjects);
     }
     let subjects = crate::subject::merge(request.subjects.clone())?;
-    for s in &subjects {
-        if s.digest.is_empty() {
-            return Err(Error::NoSubjects);
-        }
+    if let Some(s) = subjects.iter().find(|s| s.digest.is_empty()) {
+        return Err(Error::SubjectWithoutDigest {
+            name: s.name.clone(),
+        });
     }
     let platform = request.platform.unwrap_or_else(|| request.env.platform());
     let sde = request.env.source_date_epoch()?;

@@ -92,7 +92,9 @@ pub struct SignerIdentity {
 }
 
 /// What provenance must show. There is no default: a policy names its trusted builders.
+/// Build one with [`Policy::new`] and set the fields you need.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Policy {
     /// Trusted builders (at least one, or nothing passes).
     pub builders: Vec<BuilderRule>,
