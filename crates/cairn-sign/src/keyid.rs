@@ -57,6 +57,7 @@ pub enum KeyIdRule {
     /// securesystemslib < 1.0, in-toto-golang, in-toto-rs.
     Legacy,
     /// securesystemslib 1.x, in-toto python 3.x. cairn's default for signing.
+    #[serde(rename = "securesystemslib-1")]
     Securesystemslib1,
 }
 

@@ -41,6 +41,51 @@ pub trait Signer: Send + Sync {
     fn public_key(&self) -> &PublicKey;
 }
 
+impl<T: Signer + ?Sized> Signer for &T {
+    fn key_id(&self) -> &KeyId {
+        (**self).key_id()
+    }
+    fn scheme(&self) -> Scheme {
+        (**self).scheme()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        (**self).sign(msg)
+    }
+    fn public_key(&self) -> &PublicKey {
+        (**self).public_key()
+    }
+}
+
+impl<T: Signer + ?Sized> Signer for Box<T> {
+    fn key_id(&self) -> &KeyId {
+        (**self).key_id()
+    }
+    fn scheme(&self) -> Scheme {
+        (**self).scheme()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        (**self).sign(msg)
+    }
+    fn public_key(&self) -> &PublicKey {
+        (**self).public_key()
+    }
+}
+
+impl<T: Signer + ?Sized> Signer for std::sync::Arc<T> {
+    fn key_id(&self) -> &KeyId {
+        (**self).key_id()
+    }
+    fn scheme(&self) -> Scheme {
+        (**self).scheme()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, SignError> {
+        (**self).sign(msg)
+    }
+    fn public_key(&self) -> &PublicKey {
+        (**self).public_key()
+    }
+}
+
 /// Something that checks a signature over a message.
 pub trait Verifier: Send + Sync {
     /// `Ok(())` when `sig` is a valid signature of `msg`.

@@ -197,3 +197,16 @@ fn threshold_counts_distinct_keys_only() {
     let t = dsse::verify_threshold(&env, &trusted, 2).unwrap();
     assert_eq!(t.accepted.len(), 1);
 }
+
+#[test]
+fn signer_is_object_safe_and_wrappable() {
+    let key = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    let boxed: Box<dyn Signer> = Box::new(key);
+    let shared: std::sync::Arc<dyn Signer> = std::sync::Arc::from(boxed);
+    let env = dsse::sign("t", b"x".to_vec(), &shared).unwrap();
+    assert!(dsse::verify(&env, shared.public_key()).is_verified());
+    // Verdicts serialise for reports (`--json`), naming the rule.
+    let v = serde_json::to_value(dsse::verify(&env, shared.public_key())).unwrap();
+    assert_eq!(v["result"], "verified");
+    assert_eq!(v["matched_by"]["rule"], "securesystemslib-1");
+}
