@@ -486,3 +486,98 @@ fn rs_4_wrong_layout_key_fails() {
     .unwrap();
     assert_fail_at(&v, "layout.signatures.key[0]");
 }
+
+/// X.509 functionaries (in-toto-golang `cert_constraints`, `rootcas`, `intermediatecas`):
+/// demo.layout with write-code's key functionary removed, so only a certificate identity can
+/// satisfy the step; the link is signed with the vector's `example.com.write-code` key and
+/// carries its certificate, which chains through the layout's intermediate to its root.
+#[test]
+fn golang_x509_functionary_certificate_identity() {
+    let data = td("in-toto-golang/test/data");
+    let owner = cairn_sign::PrivateKey::generate(cairn_sign::KeyType::Ed25519).unwrap();
+    let owner_pub = cairn_sign::Signer::public_key(&owner).clone();
+    let leaf_key =
+        match cairn_sign::load_key(&data.join("example.com.write-code.key.pem"), None).unwrap() {
+            cairn_sign::ParsedKey::Private(k) => k,
+            _ => panic!("expected a private key"),
+        };
+    let cert_pem = std::fs::read_to_string(data.join("example.com.write-code.cert.pem")).unwrap();
+
+    let run = |edit: &dyn Fn(&mut serde_json::Value)| -> Verdict {
+        let links = tempfile::tempdir().unwrap();
+        let mut layout = cairn_model::metablock::Metablock::from_slice(
+            &std::fs::read(data.join("demo.layout")).unwrap(),
+        )
+        .unwrap();
+        layout.signed["steps"][0]["pubkeys"] = serde_json::json!([]);
+        edit(&mut layout.signed);
+        layout.signatures.clear();
+        cairn_sign::metablock::sign(&mut layout, &owner).unwrap();
+        let layout_path = links.path().join("root.layout");
+        std::fs::write(&layout_path, layout.to_pretty_json()).unwrap();
+
+        let mut link = cairn_model::metablock::Metablock::from_slice(
+            &std::fs::read(data.join("write-code.b7d643de.link")).unwrap(),
+        )
+        .unwrap();
+        link.signatures.clear();
+        cairn_sign::metablock::sign(&mut link, &leaf_key).unwrap();
+        link.signatures[0]
+            .extra
+            .insert("cert".into(), serde_json::Value::String(cert_pem.clone()));
+        let keyid = link.signatures[0].keyid.clone();
+        std::fs::write(
+            links
+                .path()
+                .join(format!("write-code.{}.link", &keyid[..8])),
+            link.to_pretty_json(),
+        )
+        .unwrap();
+        std::fs::copy(
+            data.join("package.d3ffd108.link"),
+            links.path().join("package.d3ffd108.link"),
+        )
+        .unwrap();
+        let work = go_work();
+        verify_file(
+            &layout_path,
+            &opts(vec![owner_pub.clone()], GO_AT, links.path(), work.path()),
+        )
+        .unwrap()
+    };
+
+    let v = run(&|_| {});
+    assert_pass(&v);
+    let ev = format!(
+        "{:?}",
+        v.find("steps.write-code.threshold").unwrap().evidence
+    );
+    assert!(
+        ev.contains("certificate that meets the step's constraints"),
+        "{ev}"
+    );
+
+    // Constraint not met: another common name.
+    let v = run(&|s| {
+        s["steps"][0]["cert_constraints"][0]["common_name"] = serde_json::json!("build.example.com")
+    });
+    assert_fail_at(&v, "steps.write-code.threshold");
+    let ev = format!(
+        "{:?}",
+        v.find("steps.write-code.threshold").unwrap().evidence
+    );
+    assert!(ev.contains("common name"), "{ev}");
+
+    // Root not allowed by the constraint.
+    let v = run(&|s| s["steps"][0]["cert_constraints"][0]["roots"] = serde_json::json!(["0000"]));
+    assert_fail_at(&v, "steps.write-code.threshold");
+
+    // Without the intermediate the chain does not reach the root.
+    let v = run(&|s| s["intermediatecas"] = serde_json::json!({}));
+    assert_fail_at(&v, "steps.write-code.threshold");
+    let ev = format!(
+        "{:?}",
+        v.find("steps.write-code.threshold").unwrap().evidence
+    );
+    assert!(ev.contains("does not chain"), "{ev}");
+}

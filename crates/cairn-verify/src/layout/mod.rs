@@ -14,5 +14,6 @@ pub mod params;
 pub mod rules;
 mod steps;
 pub mod verify;
+mod x509;
 
 pub use verify::{Error, MAX_SUBLAYOUT_DEPTH, Options, verify_bytes, verify_file};

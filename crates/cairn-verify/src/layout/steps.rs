@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use cairn_model::key::LayoutKey;
 use cairn_model::layout::{Layout, Step};
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
+use chrono::{DateTime, Utc};
 
-use super::document::{Document, Payload};
+use super::document::{Container, Document, Payload};
+use super::x509;
 use crate::verdict::Evidence;
 
 /// A functionary key from a layout's `keys`, ready to verify with.
@@ -78,7 +80,7 @@ pub(crate) struct StepLinks {
 }
 
 /// Finds and verifies the links of `step` in `dir`.
-pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path) -> StepLinks {
+pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) -> StepLinks {
     let mut accepted: Vec<AcceptedLink> = Vec::new();
     let mut evidence = Vec::new();
     let mut seen_keys: Vec<Vec<u8>> = Vec::new();
@@ -159,10 +161,125 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path) -> StepLinks {
         }
         evidence.push(Evidence::signer(keyid.as_str(), statuses.join("; ")));
     }
+    certificate_links(
+        layout,
+        step,
+        dir,
+        at,
+        &mut accepted,
+        &mut evidence,
+        &mut seen_keys,
+    );
     StepLinks {
         accepted,
         evidence,
         distinct_keys: seen_keys.len(),
+    }
+}
+
+/// Links signed by certificate functionaries (steps with `cert_constraints`): every
+/// `<step>.*.link` not already taken, whose metablock signature carries a `cert` that chains to
+/// the layout's CAs and meets a constraint, and verifies with the certificate's key.
+fn certificate_links(
+    layout: &Layout,
+    step: &Step,
+    dir: &Path,
+    at: DateTime<Utc>,
+    accepted: &mut Vec<AcceptedLink>,
+    evidence: &mut Vec<Evidence>,
+    seen_keys: &mut Vec<Vec<u8>>,
+) {
+    let constraints = match x509::constraints(step) {
+        Ok(c) if c.is_empty() => return,
+        Ok(c) => c,
+        Err(e) => {
+            evidence.push(Evidence::value("cert_constraints", e));
+            return;
+        }
+    };
+    let cas = match x509::Authorities::from_layout(layout) {
+        Ok(c) => c,
+        Err(e) => {
+            evidence.push(Evidence::value("certificate authorities", e));
+            return;
+        }
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.strip_prefix(step.name.as_str())
+                    .and_then(|r| r.strip_prefix('.'))
+                    .and_then(|r| r.strip_suffix(".link"))
+                    .is_some_and(|mid| !mid.is_empty() && !mid.contains('.'))
+            })
+        })
+        .filter(|p| !accepted.iter().any(|a| a.path == *p))
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prefix = name
+            .strip_prefix(step.name.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+            .and_then(|r| r.strip_suffix(".link"))
+            .unwrap_or_default()
+            .to_owned();
+        let Ok(doc) = std::fs::read(&path)
+            .map_err(|_| ())
+            .and_then(|b| Document::from_slice(&b).map_err(|_| ()))
+        else {
+            continue;
+        };
+        let Container::Metablock(mb) = &doc.container else {
+            continue;
+        };
+        let Some((keyid, pem)) = mb.signatures.iter().find_map(|s| {
+            s.extra
+                .get("cert")
+                .and_then(serde_json::Value::as_str)
+                .filter(|c| !c.is_empty())
+                .map(|c| (s.keyid.clone(), c.to_owned()))
+        }) else {
+            continue;
+        };
+        let status = match x509::functionary_key(&pem, &cas, &constraints, at) {
+            Err(why) => format!("{name}: certificate rejected: {why}"),
+            Ok(key) => match doc.verify(&key, None) {
+                SigVerdict::Rejected { .. } => {
+                    format!("{name}: signature does not verify with the certificate's key")
+                }
+                SigVerdict::Verified(_) => match &doc.payload {
+                    Payload::Link(l) if l.name != step.name => {
+                        format!(
+                            "{name}: the link is for step '{}', not '{}'",
+                            l.name, step.name
+                        )
+                    }
+                    _ => {
+                        let material = key.to_spki_der().to_vec();
+                        if !seen_keys.contains(&material) {
+                            seen_keys.push(material);
+                        }
+                        accepted.push(AcceptedLink {
+                            path: path.clone(),
+                            keyid: KeyId::new(keyid.clone()),
+                            file_prefix: prefix,
+                            key,
+                            doc,
+                        });
+                        format!("{name}: signed by a certificate that meets the step's constraints")
+                    }
+                },
+            },
+        };
+        evidence.push(Evidence::signer(format!("certificate {keyid}"), status));
     }
 }
 

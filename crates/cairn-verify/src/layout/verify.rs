@@ -269,7 +269,7 @@ impl Run<'_> {
         for step in &layout.steps {
             let sid = id(&format!("steps.{}", step.name));
             let mut children = Vec::new();
-            let found = steps::load(layout, step, link_dir);
+            let found = steps::load(layout, step, link_dir, self.opts.at);
             let threshold = step.threshold as usize;
             let th = if found.distinct_keys >= threshold {
                 Check::pass(
