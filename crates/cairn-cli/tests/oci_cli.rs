@@ -1,0 +1,317 @@
+//! `cairn attach`, `cairn attestations` and `cairn promote` end to end, on OCI layout
+//! directories (no peer) and on a local registry (docker-registry, skipped when missing).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use cairn_oci::blob::Blob;
+use cairn_oci::manifest::{Descriptor, Platform, media};
+use cairn_oci::{Layout, Repository};
+
+fn cairn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .env_remove("CAIRN_JSON")
+        .output()
+        .expect("run cairn")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn bundle_path(name: &str) -> String {
+    cairn_testkit::testdata()
+        .join("oci")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A one-layer image in `repo`; returns its descriptor (platform set for index entries).
+fn image(repo: &dyn Repository, arch: &str, seed: u8) -> Descriptor {
+    let layer = vec![seed; 1000 + seed as usize];
+    let ld = Descriptor::for_bytes("application/vnd.oci.image.layer.v1.tar", &layer);
+    repo.push_blob(&ld, &Blob::from_vec(layer)).expect("layer");
+    let config = format!(
+        r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
+        ld.digest
+    );
+    let cd = Descriptor::for_bytes(
+        "application/vnd.oci.image.config.v1+json",
+        config.as_bytes(),
+    );
+    repo.push_blob(&cd, &Blob::from_vec(config.into_bytes()))
+        .expect("config");
+    let m = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "config": cd, "layers": [ld]
+    }))
+    .expect("json");
+    repo.push_manifest(media::OCI_MANIFEST, &m, None)
+        .expect("manifest");
+    let mut d = Descriptor::for_bytes(media::OCI_MANIFEST, &m);
+    d.platform = Some(Platform {
+        architecture: arch.into(),
+        os: "linux".into(),
+        variant: None,
+        os_version: None,
+        extra: Default::default(),
+    });
+    d
+}
+
+fn single(dir: &Path, tag: &str) -> Descriptor {
+    let l = Layout::open_or_create(dir).expect("layout");
+    let mut d = image(&l, "amd64", 1);
+    d.platform = None;
+    let m = l
+        .fetch_manifest(&cairn_oci::Reference::Digest(d.digest.clone()))
+        .expect("fetch");
+    l.push_manifest(media::OCI_MANIFEST, &m.bytes, Some(tag))
+        .expect("tag");
+    d
+}
+
+fn multi(dir: &Path, tag: &str) -> (Descriptor, Vec<Descriptor>) {
+    let l = Layout::open_or_create(dir).expect("layout");
+    let a = image(&l, "amd64", 2);
+    let b = image(&l, "arm64", 3);
+    let idx = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [a, b]
+    }))
+    .expect("json");
+    l.push_manifest(media::OCI_INDEX, &idx, Some(tag))
+        .expect("index");
+    (Descriptor::for_bytes(media::OCI_INDEX, &idx), vec![a, b])
+}
+
+#[test]
+fn attach_then_list_and_download_on_a_layout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let img = single(&dir.path().join("img"), "v1");
+    let r = format!("oci:{}:v1", dir.path().join("img").display());
+    let b1 = bundle_path("reusable-workflow-attestation.sigstore.json");
+    let b2 = bundle_path("custom-issuer.sigstore.json");
+    let out = cairn(&["attach", &r, "--bundle", &b1, "--bundle", &b2]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.contains("https://slsa.dev/provenance/v1"));
+    assert!(
+        text(&out.stderr).contains(&img.digest.to_string()),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let dl = dir.path().join("evidence");
+    let out = cairn(&[
+        "attestations",
+        &r,
+        "--json",
+        "--download",
+        &dl.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(v["digest"], img.digest.to_string());
+    assert_eq!(v["verified"], false);
+    let atts = v["subjects"][0]["attestations"].as_array().expect("array");
+    assert_eq!(atts.len(), 2);
+    assert_eq!(v["subjects"][0]["referrers_via"], "tag-schema");
+    assert_eq!(atts[0]["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(atts[0]["verified"], false);
+    assert_eq!(
+        atts[0]["signer"]["issuer"],
+        "https://token.actions.githubusercontent.com"
+    );
+    assert_eq!(
+        atts[1]["signer"]["issuer"],
+        "https://token.actions.githubusercontent.com/hammer-time"
+    );
+    assert_eq!(atts[0]["signer"]["time"], "2024-05-24T19:14:24Z");
+    // The downloads are the attached bundles, byte for byte.
+    let mut files: Vec<_> = std::fs::read_dir(&dl)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2);
+    let mut got: Vec<Vec<u8>> = files
+        .iter()
+        .map(|f| std::fs::read(f).expect("read"))
+        .collect();
+    let mut want = vec![
+        std::fs::read(&b1).expect("b1"),
+        std::fs::read(&b2).expect("b2"),
+    ];
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+
+    // Human view: labelled unverified.
+    let out = cairn(&["attestations", &r]);
+    assert!(out.status.success());
+    let human = text(&out.stdout);
+    assert!(human.contains("[unverified]"), "{human}");
+    assert!(human.contains("artifact-attestations-workflows"), "{human}");
+    assert!(text(&out.stderr).contains("NOT verified"));
+}
+
+#[test]
+fn multi_platform_images_list_each_platform() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (idx, children) = multi(&dir.path().join("img"), "v1");
+    let r = format!("oci:{}:v1", dir.path().join("img").display());
+    let b = bundle_path("sigstore-js-2.1.0-bundle.json");
+    let out = cairn(&["attach", &r, "--platform", "linux/arm64", "--bundle", &b]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cairn(&["attestations", &r, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["digest"], idx.digest.to_string());
+    let subjects = v["subjects"].as_array().expect("subjects");
+    assert_eq!(subjects.len(), 3, "index + 2 platforms");
+    assert_eq!(
+        subjects[0]["attestations"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(subjects[1]["platform"], "linux/amd64");
+    assert_eq!(
+        subjects[1]["attestations"].as_array().map(Vec::len),
+        Some(0)
+    );
+    assert_eq!(subjects[2]["platform"], "linux/arm64");
+    assert_eq!(subjects[2]["subject"], children[1].digest.to_string());
+    assert_eq!(
+        subjects[2]["attestations"].as_array().map(Vec::len),
+        Some(1)
+    );
+    let out = cairn(&["attestations", &r, "--platform", "linux/s390x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no manifest for platform linux/s390x"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    single(&dir.path().join("img"), "v1");
+    let r = format!("oci:{}:v1", dir.path().join("img").display());
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, b"{\"not\":\"a bundle\"}").expect("write");
+    let out = cairn(&["attach", &r, "--bundle", &junk.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("error: cannot attach") && err.contains("invalid Sigstore bundle"),
+        "{err}"
+    );
+    let out = cairn(&["attestations", "oci:/nonexistent/dir:v1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is not an OCI image layout"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cairn(&["attestations", "Bad/Name:v1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("hint:"), "{}", text(&out.stderr));
+    let out = cairn(&["attach", &r]);
+    assert_eq!(out.status.code(), Some(2), "--bundle is required");
+}
+
+#[test]
+fn promote_refuses_without_a_policy_engine_and_moves_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    single(&dir.path().join("src"), "v1");
+    let src = format!("oci:{}:v1", dir.path().join("src").display());
+    let dst_dir = dir.path().join("dst");
+    let dst = format!("oci:{}:prod", dst_dir.display());
+    let out = cairn(&["promote", &src, &dst]);
+    assert_eq!(out.status.code(), Some(2), "--policy is required");
+    assert!(text(&out.stderr).contains("--policy"));
+    let policy = dir.path().join("policy.yaml");
+    let out = cairn(&[
+        "promote",
+        &src,
+        &dst,
+        "--policy",
+        &policy.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot read policy"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(&policy, "version: 1\n").expect("write");
+    let out = cairn(&[
+        "promote",
+        &src,
+        &dst,
+        "--policy",
+        &policy.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("policy engine not available yet"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    assert!(!dst_dir.exists(), "nothing was written");
+}
+
+#[test]
+fn attach_and_list_on_a_registry() {
+    let Some(reg) = cairn_testkit::registry::Registry::start("attach_and_list_on_a_registry")
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let (idx, _) = multi(&dir.path().join("img"), "v1");
+    // Push with cairn-oci (digests are kept by construction).
+    let client = cairn_oci::Client::new(
+        cairn_oci::ClientConfig::default(),
+        std::sync::Arc::new(cairn_oci::auth::Anonymous),
+    )
+    .expect("client");
+    let layout = Layout::open(dir.path().join("img")).expect("layout");
+    let repo = client.repository(&reg.host(), "team/app").expect("repo");
+    cairn_oci::copy(
+        &layout,
+        &idx.digest,
+        &repo,
+        Some("v1"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .expect("push");
+
+    let r = format!("{}/team/app:v1", reg.host());
+    let b = bundle_path("reusable-workflow-attestation.sigstore.json");
+    let out = cairn(&["attach", &r, "--bundle", &b, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["subject"], idx.digest.to_string());
+    let out = cairn(&[
+        "attestations",
+        &format!("{}/team/app@{}", reg.host(), idx.digest),
+        "--json",
+        "--index-only",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let atts = v["subjects"][0]["attestations"].as_array().expect("array");
+    assert_eq!(atts.len(), 1);
+    assert_eq!(atts[0]["origin"]["kind"], "referrer");
+    assert_eq!(
+        atts[0]["origin"]["via"], "tag-schema",
+        "distribution 2.8 has no referrers API"
+    );
+    assert_eq!(
+        atts[0]["signer"]["identity"],
+        "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d"
+    );
+}
