@@ -300,10 +300,21 @@ fn statement_versions_are_recorded_and_round_trip() {
     // Written back, the statement is the same JSON value.
     let back: Value = serde_json::from_slice(&st.to_vec()).unwrap();
     assert_eq!(back, json::value_from_slice(&full).unwrap());
-    assert!(matches!(
-        st.typed_predicate().unwrap(),
-        Predicate::Other { ref predicate_type, .. } if predicate_type == predicate::TEST_RESULT_V0_1
-    ));
+    let Predicate::TestResultV01(tr) = st.typed_predicate().unwrap() else {
+        panic!("expected test-result v0.1")
+    };
+    assert_eq!(tr.result, predicate::test_result::v01::Outcome::Passed);
+    assert_eq!(tr.passed_tests.len(), 13);
+    assert!(tr.failed_tests.is_empty());
+    assert_eq!(
+        tr.configuration[0].digests().get("gitBlob"),
+        Some("ebe4add40f63c3c98bc9b32ff1e736f04120b023")
+    );
+    // Empty lists in the document are not written back by the typed view (they are optional).
+    let mut expected = st.predicate.clone();
+    expected.as_object_mut().unwrap().remove("warnedTests");
+    expected.as_object_mut().unwrap().remove("failedTests");
+    assert_eq!(serde_json::to_value(&*tr).unwrap(), expected);
 }
 
 #[test]

@@ -70,6 +70,7 @@ fn read_everything(bytes: &[u8]) {
             predicate::SLSA_PROVENANCE_V0_2,
             predicate::LINK_V0_3,
             predicate::VSA_V1,
+            predicate::TEST_RESULT_V0_1,
         ] {
             let _ = Predicate::parse(t, value.clone());
         }

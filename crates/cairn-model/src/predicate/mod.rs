@@ -2,11 +2,12 @@
 //! deserialiser after another).
 //!
 //! Versions are module paths: [`slsa::v1::Provenance`], [`slsa::v02::Provenance`],
-//! [`link::v03::Link`], [`vsa::v1::VerificationSummary`]. Each keeps unknown fields. A predicate
+//! [`link::v03::Link`], [`vsa::v1::VerificationSummary`], [`test_result::v01::TestResult`]. Each keeps unknown fields. A predicate
 //! type cairn has no model for is [`Predicate::Other`], untouched.
 
 pub mod link;
 pub mod slsa;
+pub mod test_result;
 pub mod vsa;
 
 use serde_json::Value;
@@ -42,6 +43,8 @@ pub enum Predicate {
     LinkV03(Box<link::v03::Link>),
     /// [`VSA_V1`].
     VsaV1(Box<vsa::v1::VerificationSummary>),
+    /// [`TEST_RESULT_V0_1`].
+    TestResultV01(Box<test_result::v01::TestResult>),
     /// Any other predicate type, kept as received.
     Other {
         /// The `predicateType`.
@@ -106,6 +109,9 @@ impl Predicate {
             }
             LINK_V0_3 => Predicate::LinkV03(Box::new(link::v03::Link::from_value(value)?)),
             VSA_V1 => Predicate::VsaV1(Box::new(vsa::v1::VerificationSummary::from_value(value)?)),
+            TEST_RESULT_V0_1 => {
+                Predicate::TestResultV01(Box::new(test_result::v01::TestResult::from_value(value)?))
+            }
             other => Predicate::Other {
                 predicate_type: other.to_owned(),
                 value,
@@ -120,6 +126,7 @@ impl Predicate {
             Predicate::SlsaProvenanceV02(_) => SLSA_PROVENANCE_V0_2,
             Predicate::LinkV03(_) => LINK_V0_3,
             Predicate::VsaV1(_) => VSA_V1,
+            Predicate::TestResultV01(_) => TEST_RESULT_V0_1,
             Predicate::Other { predicate_type, .. } => predicate_type,
         }
     }
@@ -131,6 +138,7 @@ impl Predicate {
             Predicate::SlsaProvenanceV02(p) => serde_json::to_value(p),
             Predicate::LinkV03(p) => serde_json::to_value(p),
             Predicate::VsaV1(p) => serde_json::to_value(p),
+            Predicate::TestResultV01(p) => serde_json::to_value(p),
             Predicate::Other { value, .. } => return value.clone(),
         };
         v.expect("predicates have string keys only and serialise to JSON")
