@@ -288,8 +288,7 @@ pub fn sign_keyless(
                     PayloadBytes::new(payload.to_vec()),
                     DsseSignature::new(signature.clone(), KeyId::default()),
                 );
-                let entry =
-                    DsseEntry::new(&envelope, &cert).map_err(|e| service_err(Service::Rekor, e))?;
+                let entry = dsse_request(&envelope, &pem_lf("CERTIFICATE", cert.as_bytes()))?;
                 let entry = clients.upload_dsse(rekor_url, entry).await?;
                 (
                     BundleV03::with_certificate_and_dsse(cert.clone(), envelope)

@@ -23,7 +23,7 @@ fn td(rel: &str) -> PathBuf {
 enum Root {
     Production,
     Staging,
-    RootFile(&'static str),
+    Custom(&'static str),
     /// Staging plus sigstore-python's test TSA as `timestampAuthorities[0]`.
     StagingWithTsa,
 }
@@ -77,7 +77,7 @@ fn root(r: &Root) -> TrustedRoot {
     match r {
         Root::Production => TrustedRoot::embedded(Instance::PublicGood),
         Root::Staging => TrustedRoot::embedded(Instance::Staging),
-        Root::RootFile(p) => TrustedRoot::from_file(&td(p)).unwrap(),
+        Root::Custom(p) => TrustedRoot::from_file(&td(p)).unwrap(),
         Root::StagingWithTsa => {
             let mut v: serde_json::Value =
                 serde_json::from_str(include_str!("../trust/staging_trusted_root.json")).unwrap();
@@ -374,7 +374,7 @@ fn cases() -> Vec<Case> {
             Digest(
                 "sha512:76176ffa33808b54602c7c35de5c6e9a4deb96066dba6533f50ac234f4f1f4c6b3527515dc17c06fbe2860030f410eee69ea20079bd3a2c6f3dcf3b329b10751",
             ),
-            RootFile(g!("examples/trusted-root-public-good.json")),
+            Custom(g!("examples/trusted-root-public-good.json")),
             Id(SJS, GHA),
             true,
         ),
@@ -384,7 +384,7 @@ fn cases() -> Vec<Case> {
             Digest(
                 "sha512:46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c",
             ),
-            RootFile(g!("pkg/testing/data/trusted-roots/public-good.json")),
+            Custom(g!("pkg/testing/data/trusted-roots/public-good.json")),
             Id(SJS, GHA),
             true,
         ),
@@ -394,7 +394,7 @@ fn cases() -> Vec<Case> {
             Digest(
                 "sha512:56d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c",
             ),
-            RootFile(g!("pkg/testing/data/trusted-roots/public-good.json")),
+            Custom(g!("pkg/testing/data/trusted-roots/public-good.json")),
             Id(SJS, GHA),
             false,
         ),
@@ -404,7 +404,7 @@ fn cases() -> Vec<Case> {
             Digest(
                 "sha512:46d4e2f74c4877316640000a6fdf8a8b59f1e0847667973e9859f774dd31b8f1e0937813b777fb66a2ac67d50540fe34640966eee9fc2ccca387082b4c85cd3c",
             ),
-            RootFile(g!("pkg/testing/data/trusted-roots/public-good.json")),
+            Custom(g!("pkg/testing/data/trusted-roots/public-good.json")),
             Id("BadSANValue", GHA),
             false,
         ),
@@ -412,7 +412,7 @@ fn cases() -> Vec<Case> {
             "go7 two DSSE signatures",
             g!("pkg/testing/data/bundles/dsse-2sigs.sigstore.json"),
             Digest("sha256:0000000000000000000000000000000000000000000000000000000000000000"),
-            RootFile(g!("pkg/testing/data/trusted-roots/public-good.json")),
+            Custom(g!("pkg/testing/data/trusted-roots/public-good.json")),
             Id("brian@dehamer.com", GH_OAUTH),
             false,
         ),
@@ -420,7 +420,7 @@ fn cases() -> Vec<Case> {
             "go10 key + TSA, no tlog",
             g!("pkg/testing/data/bundles/public-key-validity.sigstore.json"),
             Digest("sha256:6ae8a75555209fd6c44157c0aed8016e763ff435a19cf186f76863140143ff72"),
-            RootFile(g!(
+            Custom(g!(
                 "pkg/testing/data/trusted-roots/public-key-validity.json"
             )),
             Key(g!("pkg/testing/data/public-keys/public-key-validity.pem")),
@@ -453,7 +453,7 @@ fn cases() -> Vec<Case> {
             "gh1 tgz bytes",
             gh!("sigstore-js-2.1.0-bundle.json"),
             File(gh!("sigstore-js-2.1.0.tgz")),
-            RootFile(gh!("trusted_root.json")),
+            Custom(gh!("trusted_root.json")),
             Id(SJS, GHA),
             true,
         ),

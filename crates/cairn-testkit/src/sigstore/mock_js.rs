@@ -26,7 +26,8 @@ impl JsMockStack {
         if !node_dir.join("node_modules/@sigstore/mock").is_dir() {
             peers::missing(test, "@sigstore/mock is not installed")?;
         }
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sigstore-mock-server.mjs");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scripts/sigstore-mock-server.mjs");
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")

@@ -1,7 +1,11 @@
-//! Sigstore test services: the in-process stack ([`Stack`]: Fulcio, CT log, Rekor with a real
-//! Merkle tree, TSA, OIDC issuer, all with real cryptography) and a harness for the @sigstore/mock
-//! peer ([`JsMockStack`]).
+//! Sigstore test services: the in-process stack ([`Stack`]: OIDC issuer, Fulcio with a CT log,
+//! Rekor with a real Merkle tree, signed checkpoints and SETs, all with real cryptography, plus
+//! fault injection) and a harness for the @sigstore/mock peer ([`JsMockStack`]).
 
+mod merkle;
 mod mock_js;
+mod stack;
+mod x509;
 
 pub use mock_js::JsMockStack;
+pub use stack::{Faults, RekorTamper, Stack};
