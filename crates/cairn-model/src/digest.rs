@@ -139,6 +139,12 @@ impl DigestSet {
         DigestSet(map)
     }
 
+    /// A set of one digest given as raw bytes, hex-encoded and validated (e.g.
+    /// `DigestSet::from_bytes("sha512", &hash)`).
+    pub fn from_bytes(algorithm: &str, digest: &[u8]) -> Result<Self, DigestError> {
+        DigestSet::with(algorithm, &hex::encode(digest))
+    }
+
     /// A set taken as given, without validation (for data read from elsewhere; call
     /// [`DigestSet::validate`] before relying on it).
     pub fn from_map_unchecked(map: BTreeMap<String, String>) -> Self {
@@ -262,6 +268,21 @@ mod tests {
         let set: DigestSet = serde_json::from_str(r#"{"sha256":"4faeb1b2..."}"#).unwrap();
         assert_eq!(set.get("sha256"), Some("4faeb1b2..."));
         assert!(matches!(set.validate(), Err(DigestError::Encoding { .. })));
+    }
+
+    #[test]
+    fn from_bytes_checks_the_length() {
+        assert_eq!(
+            DigestSet::from_bytes("sha512", &[1; 64])
+                .unwrap()
+                .get("sha512"),
+            Some("01".repeat(64).as_str())
+        );
+        assert!(DigestSet::from_bytes("sha512", &[1; 32]).is_err());
+        assert_eq!(
+            DigestSet::from_bytes("sha256", &[0xab; 32]).unwrap(),
+            DigestSet::sha256(&[0xab; 32])
+        );
     }
 
     #[test]

@@ -232,6 +232,11 @@ impl Layout {
     pub fn step(&self, name: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.name == name)
     }
+
+    /// The inspection called `name`.
+    pub fn inspection(&self, name: &str) -> Option<&Inspection> {
+        self.inspect.iter().find(|i| i.name == name)
+    }
 }
 
 impl Step {

@@ -10,6 +10,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A point in time with its original RFC 3339 text.
+///
+/// Equality is on the text (two spellings of one instant are different values, as they are
+/// different signed bytes); compare instants with [`Timestamp::to_datetime`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Timestamp {
     text: String,
