@@ -77,6 +77,11 @@ pub enum Command {
     /// Record a step made of several commands: `record start` before, `record stop` after.
     #[command(subcommand)]
     Record(commands::record::RecordCommand),
+    /// Describe this build as SLSA provenance v1: an unsigned in-toto Statement (GitHub
+    /// Actions, GitLab CI or local), for `cairn attest --type slsa` to sign.
+    ///
+    /// Example: cairn provenance --subject dist/ --links .cairn/links --out provenance.json
+    Provenance(commands::provenance::ProvenanceArgs),
     /// Attach Sigstore bundles to an image in a registry or OCI layout (OCI 1.1 referrers).
     ///
     /// Example: cairn attach ghcr.io/acme/app:1.2 --bundle provenance.sigstore.json

@@ -101,6 +101,17 @@ impl PrivateKey {
         Self::from_inner(inner)
     }
 
+    /// Generates an RSA key of `bits` bits (2048 to 8192).
+    pub fn generate_rsa(bits: usize) -> Result<Self, KeyError> {
+        check_rsa_size(bits)?;
+        let key = rsa::PrivateKey::new(&mut rng(), bits).map_err(|e| KeyError::Crypto {
+            action: "generate",
+            key_type: "rsa",
+            source: Box::new(e),
+        })?;
+        Self::from_inner(Inner::Rsa(Box::new(key)))
+    }
+
     /// Decodes an unencrypted DER PKCS#8 `PrivateKeyInfo`.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
         let malformed = |e: pkcs8::Error| KeyError::MalformedDer {

@@ -161,12 +161,35 @@ fn bad_input_gives_typed_errors() {
 
 #[test]
 fn small_rsa_keys_are_refused() {
-    // RSA-1024 public key (SPKI).
-    let small = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC7VJTUt9Us8cKjMzEfYyjiWA4R\n4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvuNMoSfm76oqFv\nAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZqgtzJ6GR3eqo\nYSW9b9UMvkBpZODSctWSNGj3P7jRFDO5VoTwCQAWbFnOjDfH5Ulgp2PKSQnSJP3A\nJLQNFNe7br1XbrhV//eO+t51mIpGSDCUv3E0DDFcWDTH9cXDTTlRZVEiR2BwpZOO\nkE/Z0/BVnhZYL71oZV34bKfWjQIt6V/isSMahdsAASACp4ZTGtwiVuNd9tybAgMB\nAAE=\n-----END PUBLIC KEY-----\n";
+    // A real RSA-1024 public key (openssl genrsa 1024; openssl rsa -pubout).
+    let small = "-----BEGIN PUBLIC KEY-----
+MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDEDGNeHBK3fZ2PN67GMKb27aRK
+hpIDwIsqAJcIqKM3isMc+gSe3U2pWGhiHpy9YI3aGwi/mm/xeZJ8kT4D48aOtcmT
+tYhCcXbbvqs/6uNGZlZAWyvfFDwhWb6LHCWAU3OKjH3FQp2rDJe+lO7eZRwBObp0
++U+yVP7n6ECdLHqiWwIDAQAB
+-----END PUBLIC KEY-----
+";
     match parse_key(small.as_bytes(), None) {
-        Err(KeyError::RsaTooSmall { min: 2048, .. }) | Err(KeyError::MalformedDer { .. }) => {}
+        Err(
+            e @ KeyError::RsaTooSmall {
+                bits: 1024,
+                min: 2048,
+            },
+        ) => {
+            assert_eq!(
+                e.to_string(),
+                "RSA key of 1024 bits is too small (minimum 2048)"
+            )
+        }
         other => panic!("expected a size error, got {other:?}"),
     }
+    assert!(matches!(
+        PrivateKey::generate_rsa(1024),
+        Err(KeyError::RsaTooSmall {
+            bits: 1024,
+            min: 2048
+        })
+    ));
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod key;
 pub mod layout;
 pub mod promote;
+pub mod provenance;
 pub mod record;
 pub mod run;
 pub mod sbom;
