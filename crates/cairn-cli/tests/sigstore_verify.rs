@@ -5,8 +5,8 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const DEFAULT_IDENTITY: &str = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main";
@@ -22,7 +22,11 @@ fn suite() -> PathBuf {
 
 /// The sigstore-conformance `verify-bundle` protocol mapped onto `cairn verify artifact`.
 fn conformance_verify(case: &Path, artifact_arg: &str) -> Output {
-    let read = |f: &str| std::fs::read_to_string(case.join(f)).ok().map(|s| s.trim().to_string());
+    let read = |f: &str| {
+        std::fs::read_to_string(case.join(f))
+            .ok()
+            .map(|s| s.trim().to_string())
+    };
     let mut cmd = cairn();
     cmd.args(["verify", "artifact", artifact_arg, "--bundle"])
         .arg(case.join("bundle.sigstore.json"));
@@ -40,7 +44,8 @@ fn conformance_verify(case: &Path, artifact_arg: &str) -> Output {
         }
     }
     if case.join("trusted_root.json").exists() {
-        cmd.arg("--trusted-root").arg(case.join("trusted_root.json"));
+        cmd.arg("--trusted-root")
+            .arg(case.join("trusted_root.json"));
     }
     cmd.arg("--offline").output().unwrap()
 }
@@ -57,7 +62,11 @@ fn conformance_suite_through_the_cli() {
     let mut wrong = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
-        let artifact = if case.join("artifact").exists() { case.join("artifact") } else { suite().join("a.txt") };
+        let artifact = if case.join("artifact").exists() {
+            case.join("artifact")
+        } else {
+            suite().join("a.txt")
+        };
         let bytes = std::fs::read(&artifact).unwrap();
         let digest = format!("sha256:{}", hex_sha256(&bytes));
         for arg in [artifact.to_string_lossy().to_string(), digest] {
@@ -65,7 +74,11 @@ fn conformance_suite_through_the_cli() {
             let code = out.status.code().unwrap();
             let ok = code == 0;
             if ok == name.ends_with("_fail") {
-                wrong.push(format!("{name} ({arg}): exit {code}\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+                wrong.push(format!(
+                    "{name} ({arg}): exit {code}\n{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ));
             }
             // A rejected bundle is a verdict (1); only unreadable input or trust material is 2.
             assert!(code == 0 || code == 1 || code == 2, "{name}: exit {code}");
@@ -88,22 +101,41 @@ fn verdict_exit_codes_and_json() {
             .arg(artifact)
             .arg("--bundle")
             .arg(case.join("bundle.sigstore.json"))
-            .args([identity_flag, identity, "--certificate-oidc-issuer", DEFAULT_ISSUER])
+            .args([
+                identity_flag,
+                identity,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+            ])
             .output()
             .unwrap()
     };
     let a = suite().join("a.txt");
     let out = run("--certificate-identity", DEFAULT_IDENTITY, &a);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verified"], true);
     assert_eq!(v["signer"]["identity"], DEFAULT_IDENTITY);
 
     // Patterns are anchored: a prefix or a substring does not match.
-    let out = run("--certificate-identity-regexp", "https://github.com/sigstore-conformance/", &a);
+    let out = run(
+        "--certificate-identity-regexp",
+        "https://github.com/sigstore-conformance/",
+        &a,
+    );
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let failed: Vec<_> = v["checks"].as_array().unwrap().iter().filter(|c| c["passed"] == false).collect();
+    let failed: Vec<_> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .collect();
     assert_eq!(failed[0]["check"], "identity");
     let out = run(
         "--certificate-identity-regexp",
@@ -140,13 +172,28 @@ fn github_claims_are_checked() {
             .arg(suite().join("a.txt"))
             .arg("--bundle")
             .arg(case.join("bundle.sigstore.json"))
-            .args(["--certificate-identity", DEFAULT_IDENTITY, "--certificate-oidc-issuer", DEFAULT_ISSUER])
+            .args([
+                "--certificate-identity",
+                DEFAULT_IDENTITY,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+            ])
             .args(extra)
             .output()
             .unwrap()
     };
-    let ok = run(&["--github-repository", "sigstore-conformance/extremely-dangerous-public-oidc-beacon", "--github-ref", "refs/heads/main"]);
-    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    let ok = run(&[
+        "--github-repository",
+        "sigstore-conformance/extremely-dangerous-public-oidc-beacon",
+        "--github-ref",
+        "refs/heads/main",
+    ]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
     let bad = run(&["--github-repository", "sigstore-conformance/other"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("GitHub repository"));
@@ -174,18 +221,36 @@ fn offline_verification_opens_no_connection() {
         }
     });
     let proxy = format!("http://{addr}");
-    for case in ["happy-path-v0.3", "rekor2-happy-path", "signature-mismatch_fail"] {
+    for case in [
+        "happy-path-v0.3",
+        "rekor2-happy-path",
+        "signature-mismatch_fail",
+    ] {
         let case = suite().join(case);
         let mut cmd = cairn();
         cmd.args(["verify", "artifact"])
             .arg(suite().join("a.txt"))
             .arg("--bundle")
             .arg(case.join("bundle.sigstore.json"))
-            .args(["--certificate-identity", DEFAULT_IDENTITY, "--certificate-oidc-issuer", DEFAULT_ISSUER, "--offline"]);
+            .args([
+                "--certificate-identity",
+                DEFAULT_IDENTITY,
+                "--certificate-oidc-issuer",
+                DEFAULT_ISSUER,
+                "--offline",
+            ]);
         if case.join("trusted_root.json").exists() {
-            cmd.arg("--trusted-root").arg(case.join("trusted_root.json"));
+            cmd.arg("--trusted-root")
+                .arg(case.join("trusted_root.json"));
         }
-        for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        for var in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
             cmd.env(var, &proxy);
         }
         cmd.env_remove("NO_PROXY").env_remove("no_proxy");
@@ -193,7 +258,10 @@ fn offline_verification_opens_no_connection() {
         assert!(out.status.code() == Some(0) || out.status.code() == Some(1));
     }
     std::thread::sleep(Duration::from_millis(50));
-    assert!(!connected.load(Ordering::SeqCst), "offline verification connected to the network");
+    assert!(
+        !connected.load(Ordering::SeqCst),
+        "offline verification connected to the network"
+    );
 
     // Control: the same proxy settings do catch a command that uses the network (keyless
     // signing), so the silence above means something.
@@ -208,8 +276,22 @@ fn offline_verification_opens_no_connection() {
     let out = cairn()
         .args(["sign"])
         .arg(suite().join("a.txt"))
-        .args(["--keyless", "--identity-token", &jwt, "--no-interactive", "--retries", "1", "--timeout", "2"])
-        .args(["--fulcio-url", "http://fulcio.test", "--rekor-url", "http://rekor.test"])
+        .args([
+            "--keyless",
+            "--identity-token",
+            &jwt,
+            "--no-interactive",
+            "--retries",
+            "1",
+            "--timeout",
+            "2",
+        ])
+        .args([
+            "--fulcio-url",
+            "http://fulcio.test",
+            "--rekor-url",
+            "http://rekor.test",
+        ])
         .arg("--bundle")
         .arg(std::env::temp_dir().join("cairn-never-written.sigstore.json"))
         .env("HTTP_PROXY", &proxy)
@@ -222,5 +304,8 @@ fn offline_verification_opens_no_connection() {
     std::thread::sleep(Duration::from_millis(50));
     stop.store(true, Ordering::SeqCst);
     watcher.join().unwrap();
-    assert!(connected.load(Ordering::SeqCst), "the control (keyless signing) did not reach the proxy");
+    assert!(
+        connected.load(Ordering::SeqCst),
+        "the control (keyless signing) did not reach the proxy"
+    );
 }

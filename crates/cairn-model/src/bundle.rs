@@ -134,8 +134,9 @@ pub struct Certificate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransparencyLogEntry {
-    /// Index in the log (global index for sharded Rekor v1).
-    #[serde(with = "int64")]
+    /// Index in the log (global index for sharded Rekor v1). Proto3 JSON omits zero values, so
+    /// every scalar here defaults when absent.
+    #[serde(default, with = "int64")]
     pub log_index: i64,
     /// Which log.
     pub log_id: LogId,
@@ -199,13 +200,13 @@ pub struct InclusionPromise {
 #[serde(rename_all = "camelCase")]
 pub struct InclusionProof {
     /// Index of the entry in the tree the proof is for (shard-local for Rekor v1).
-    #[serde(with = "int64")]
+    #[serde(default, with = "int64")]
     pub log_index: i64,
     /// Root hash of that tree.
-    #[serde(with = "b64")]
+    #[serde(default, with = "b64")]
     pub root_hash: Vec<u8>,
     /// Size of that tree.
-    #[serde(with = "int64")]
+    #[serde(default, with = "int64")]
     pub tree_size: i64,
     /// Audit path, leaf to root.
     #[serde(default, with = "b64_vec")]
@@ -355,6 +356,17 @@ mod tests {
         assert!(serde_json::from_str::<Bundle>(&bad).is_err());
         let bad = V03.replace(r#""signature":"AgM=""#, r#""signature":"!!""#);
         assert!(serde_json::from_str::<Bundle>(&bad).is_err());
+    }
+
+    #[test]
+    fn proto3_zero_values_may_be_omitted() {
+        let text = V03
+            .replace(r#""logIndex":"25915956","#, "")
+            .replace(r#""logIndex":"21752525","#, "");
+        let bundle: Bundle = serde_json::from_str(&text).expect("parses");
+        let entry = &bundle.verification_material.tlog_entries[0];
+        assert_eq!(entry.log_index, 0);
+        assert_eq!(entry.inclusion_proof.as_ref().expect("proof").log_index, 0);
     }
 
     #[test]

@@ -73,7 +73,10 @@ impl AttestArgs {
             let digest: [u8; 32] = hasher.finalize().into();
             first.get_or_insert(digest);
             let name = path.to_string_lossy().replace('\\', "/");
-            subjects.push(ResourceDescriptor::subject(name, DigestSet::sha256(&digest)));
+            subjects.push(ResourceDescriptor::subject(
+                name,
+                DigestSet::sha256(&digest),
+            ));
         }
         let statement = Statement::new(subjects, predicate_type, predicate);
         let payload = statement.to_vec();

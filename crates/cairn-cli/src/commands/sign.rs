@@ -41,7 +41,12 @@ pub struct SigningArgs {
     #[arg(long, env = "CAIRN_KEYLESS")]
     pub keyless: bool,
     /// The OIDC identity token to use (else: token file, GitHub Actions, GitLab CI, browser).
-    #[arg(long, value_name = "JWT", env = "CAIRN_IDENTITY_TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "JWT",
+        env = "CAIRN_IDENTITY_TOKEN",
+        hide_env_values = true
+    )]
     pub identity_token: Option<String>,
     /// Read the OIDC identity token from this file.
     #[arg(long, value_name = "FILE", env = "CAIRN_IDENTITY_TOKEN_FILE")]
@@ -60,7 +65,12 @@ pub struct SigningArgs {
     pub timestamp: bool,
     /// A Sigstore ClientTrustConfig (trusted root + signing config) or signing config, for a
     /// private instance.
-    #[arg(long, value_name = "F", env = "CAIRN_TRUST_CONFIG", conflicts_with = "staging")]
+    #[arg(
+        long,
+        value_name = "F",
+        env = "CAIRN_TRUST_CONFIG",
+        conflicts_with = "staging"
+    )]
     pub trust_config: Option<PathBuf>,
     /// Use the Sigstore staging instance.
     #[arg(long, env = "CAIRN_STAGING")]
@@ -132,7 +142,12 @@ impl SigningArgs {
         })
     }
 
-    fn token(&self, ctx: &Ctx, services: &Services, retry: &Retry) -> anyhow::Result<IdentityToken> {
+    fn token(
+        &self,
+        ctx: &Ctx,
+        services: &Services,
+        retry: &Retry,
+    ) -> anyhow::Result<IdentityToken> {
         let mut env = TokenEnv::from_process_env();
         env.explicit = self.identity_token.clone();
         env.file = self.identity_token_file.clone();
@@ -142,7 +157,9 @@ impl SigningArgs {
         }
         match (&services.oidc, self.no_interactive) {
             (Some(oidc), false) => {
-                ctx.info(format!("no ambient identity token; opening a browser for {oidc}"));
+                ctx.info(format!(
+                    "no ambient identity token; opening a browser for {oidc}"
+                ));
                 Ok(cairn_sigstore::oidc::interactive_token(oidc)?)
             }
             _ => Err(with_hint(
@@ -155,7 +172,11 @@ impl SigningArgs {
     }
 
     /// Signs `payload` as the flags say.
-    pub(crate) fn sign(&self, ctx: &Ctx, payload: Payload<'_>) -> anyhow::Result<(SignedBundle, &'static str)> {
+    pub(crate) fn sign(
+        &self,
+        ctx: &Ctx,
+        payload: Payload<'_>,
+    ) -> anyhow::Result<(SignedBundle, &'static str)> {
         let trust = self.trust()?;
         let services = self.services(&trust);
         let options = self.options()?;
@@ -166,7 +187,10 @@ impl SigningArgs {
             {
                 cairn_sign::ParsedKey::Private(k) => k,
                 cairn_sign::ParsedKey::Public(_) => {
-                    anyhow::bail!("{} is a public key; signing needs the private key", path.display())
+                    anyhow::bail!(
+                        "{} is a public key; signing needs the private key",
+                        path.display()
+                    )
                 }
             };
             let signed = sign_with_key(&services, &key, payload, &options)?;
@@ -204,7 +228,12 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn report(ctx: &Ctx, out: &Path, signed: &SignedBundle, mode: &'static str) -> anyhow::Result<()> {
+pub(crate) fn report(
+    ctx: &Ctx,
+    out: &Path,
+    signed: &SignedBundle,
+    mode: &'static str,
+) -> anyhow::Result<()> {
     let report = SignReport {
         bundle: out.display().to_string(),
         mode,

@@ -53,7 +53,9 @@ impl JsMockStack {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("READY ") {
-                    let _ = tx.send(url.trim().to_string());
+                    // "READY <url> state=... issuer=...": the URL is the first word.
+                    let url = url.split_whitespace().next().unwrap_or_default().to_string();
+                    let _ = tx.send(url);
                 }
             }
         });

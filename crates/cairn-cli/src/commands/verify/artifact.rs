@@ -37,7 +37,12 @@ pub struct ArtifactArgs {
     #[arg(long, value_name = "RE", env = "CAIRN_CERTIFICATE_IDENTITY_REGEXP")]
     pub certificate_identity_regexp: Option<String>,
     /// The OIDC issuer that must have vouched for the identity (exact).
-    #[arg(long, value_name = "ISS", env = "CAIRN_CERTIFICATE_OIDC_ISSUER", required_unless_present = "key")]
+    #[arg(
+        long,
+        value_name = "ISS",
+        env = "CAIRN_CERTIFICATE_OIDC_ISSUER",
+        required_unless_present = "key"
+    )]
     pub certificate_oidc_issuer: Option<String>,
     /// Require this GitHub source repository (`owner/repo`).
     #[arg(long, value_name = "OWNER/REPO", env = "CAIRN_GITHUB_REPOSITORY")]
@@ -58,7 +63,12 @@ pub struct ArtifactArgs {
     #[arg(long, value_name = "F", env = "CAIRN_TRUSTED_ROOT", conflicts_with_all = ["trust_config", "staging"])]
     pub trusted_root: Option<PathBuf>,
     /// A Sigstore ClientTrustConfig (trusted root + signing config) for a private instance.
-    #[arg(long, value_name = "F", env = "CAIRN_TRUST_CONFIG", conflicts_with = "staging")]
+    #[arg(
+        long,
+        value_name = "F",
+        env = "CAIRN_TRUST_CONFIG",
+        conflicts_with = "staging"
+    )]
     pub trust_config: Option<PathBuf>,
     /// Trust the embedded Sigstore staging root instead of public-good.
     #[arg(long, env = "CAIRN_STAGING")]
@@ -99,14 +109,22 @@ impl ArtifactArgs {
             allow_missing_tlog: self.insecure_ignore_tlog,
         };
         let file_text = self.file.to_string_lossy().to_string();
-        let verdict = if !self.file.exists() && (file_text.starts_with("sha256:") || file_text.starts_with("sha512:")) {
+        let verdict = if !self.file.exists()
+            && (file_text.starts_with("sha256:") || file_text.starts_with("sha512:"))
+        {
             let artifact = Artifact::parse_digest(&file_text)?;
             verify_bundle(&bundle, artifact, &signer, &root, options)?
         } else {
             let mut file = std::fs::File::open(&self.file)
                 .with_context(|| format!("cannot read {}", self.file.display()))?;
-            verify_bundle(&bundle, Artifact::Reader(&mut file), &signer, &root, options)
-                .with_context(|| format!("cannot verify {}", self.file.display()))?
+            verify_bundle(
+                &bundle,
+                Artifact::Reader(&mut file),
+                &signer,
+                &root,
+                options,
+            )
+            .with_context(|| format!("cannot verify {}", self.file.display()))?
         };
         if ctx.json {
             ctx.out_json(&Report {
@@ -165,7 +183,10 @@ impl ArtifactArgs {
             let der = key.public_key().to_spki_der().to_vec();
             return Ok(SignerPolicy::Key(PublicKey::from_der(der)));
         }
-        let identity = match (&self.certificate_identity, &self.certificate_identity_regexp) {
+        let identity = match (
+            &self.certificate_identity,
+            &self.certificate_identity_regexp,
+        ) {
             (Some(id), None) => Identity::exact(id.clone()),
             (None, Some(re)) => Identity::pattern(re)?,
             _ => anyhow::bail!("give --certificate-identity or --certificate-identity-regexp"),
