@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod layout;
+pub mod policy;
 pub mod render;
 pub mod verdict;
 
