@@ -55,6 +55,24 @@ impl fmt::Debug for PrivateKey {
     }
 }
 
+/// Tells "wrong password" apart from "cairn cannot decrypt this scheme".
+fn pkcs8_decrypt_error(e: pkcs8::Error) -> KeyError {
+    use pkcs8::pkcs5::Error as P5;
+    match e {
+        pkcs8::Error::EncryptedPrivateKey(P5::UnsupportedAlgorithm { oid }) => {
+            KeyError::UnsupportedEncryption {
+                scheme: format!("PKCS#5 algorithm {oid}"),
+            }
+        }
+        pkcs8::Error::EncryptedPrivateKey(P5::AlgorithmParametersInvalid { oid }) => {
+            KeyError::UnsupportedEncryption {
+                scheme: format!("invalid parameters for PKCS#5 algorithm {oid}"),
+            }
+        }
+        _ => KeyError::WrongPassword,
+    }
+}
+
 fn rng() -> UnwrapErr<getrandom::SysRng> {
     UnwrapErr(getrandom::SysRng)
 }
@@ -180,7 +198,7 @@ impl PrivateKey {
                 crate::pem::check_pbes2_cost(&info)?;
                 Zeroizing::new(
                     info.decrypt(password.as_bytes())
-                        .map_err(|_| KeyError::WrongPassword)?
+                        .map_err(pkcs8_decrypt_error)?
                         .as_bytes()
                         .to_vec(),
                 )

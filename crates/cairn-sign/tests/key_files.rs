@@ -229,3 +229,21 @@ fn pkcs8_pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
 }
+
+#[test]
+fn openssl_encrypted_pkcs8_variants() {
+    let public = cairn_testkit::read_testdata("openssl-keys/ed.pub");
+    let public = cairn_sign::PublicKey::from_bytes(&public).unwrap();
+    for file in ["ed_sha1.pem", "ed_des3.pem", "ed_scrypt.pem"] {
+        let pem = cairn_testkit::read_testdata(&format!("openssl-keys/{file}"));
+        let key = private(&pem, Some(&Password::new("pw")));
+        assert_eq!(key.public_key(), &public, "{file}");
+        assert!(
+            matches!(
+                parse_key(&pem, Some(&Password::new("px"))),
+                Err(KeyError::WrongPassword)
+            ),
+            "{file}"
+        );
+    }
+}
