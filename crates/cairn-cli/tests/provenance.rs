@@ -439,6 +439,90 @@ fn image_in_an_oci_layout_is_a_subject_by_manifest_digest() {
     );
 }
 
+/// Serves one GitHub Actions ID token request (`GET …&audience=sigstore` with the bearer) on
+/// loopback and returns the URL and the request line seen.
+fn github_token_endpoint(jwt: String) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/token?api-version=2.0",
+        listener.local_addr().unwrap()
+    );
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap() == 0 || line == "\r\n" {
+                break;
+            }
+            request.push_str(&line);
+        }
+        let body = format!(r#"{{"count":1,"value":"{jwt}"}}"#);
+        let mut stream = stream;
+        write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+        request
+    });
+    (url, handle)
+}
+
+#[test]
+fn github_reusable_workflow_builder_comes_from_the_requested_id_token() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let claims = std::fs::read(slsa().join("env/github-reusable-workflow.claims.json")).unwrap();
+    let jwt = format!(
+        "{}.{}.{}",
+        b64.encode(br#"{"alg":"RS256"}"#),
+        b64.encode(&claims),
+        b64.encode(b"sig")
+    );
+    let (url, server) = github_token_endpoint(jwt);
+    let mut env = fixture("github-reusable-workflow");
+    env.insert("ACTIONS_ID_TOKEN_REQUEST_URL".into(), url);
+    env.insert(
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN".into(),
+        "request-token".into(),
+    );
+    let dir = workdir();
+    let out = cairn(
+        dir.path(),
+        &env,
+        &["provenance", "--subject", "hello.txt", "--subject", "dist"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let request = server.join().unwrap();
+    assert!(
+        request.starts_with("GET /token?api-version=2.0&audience=sigstore "),
+        "{request}"
+    );
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: bearer request-token"),
+        "{request}"
+    );
+    let golden: Value = serde_json::from_slice(
+        &std::fs::read(slsa().join("golden/github-reusable-workflow.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stdout_json(&out)["predicate"], golden["predicate"]);
+
+    // Without the request variables: the top-level workflow, and a note saying so.
+    let out = cairn(
+        dir.path(),
+        &fixture("github-reusable-workflow"),
+        &["provenance", "--subject", "hello.txt"],
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(
+        stdout_json(&out)["predicate"]["runDetails"]["builder"]["id"],
+        "https://github.com/octo-org/hello-world/.github/workflows/publish.yml@refs/heads/main"
+    );
+    assert!(stderr(&out).contains("id-token: write"), "{}", stderr(&out));
+}
+
 #[test]
 fn builder_id_is_refused_on_ci_platforms() {
     let dir = workdir();

@@ -71,7 +71,8 @@ pub struct ProvenanceArgs {
     pub platform: PlatformArg,
     /// The job's OIDC ID token (JWT), read for claims the environment lacks: GitHub's
     /// job_workflow_ref (reusable workflows), GitLab's runner_environment. Defaults to
-    /// $SIGSTORE_ID_TOKEN when that is set. Its signature is not checked here.
+    /// $SIGSTORE_ID_TOKEN when set, else on GitHub Actions the token the job can request.
+    /// Its signature is not checked here.
     #[arg(
         long,
         value_name = "JWT",
@@ -79,6 +80,10 @@ pub struct ProvenanceArgs {
         hide_env_values = true
     )]
     pub id_token: Option<String>,
+    /// Do not request the job's ID token from GitHub Actions (by default it is requested when
+    /// the job may: `permissions: id-token: write`, as GitHub's attestation action does).
+    #[arg(long, env = "CAIRN_NO_ID_TOKEN", conflicts_with = "id_token")]
+    pub no_id_token: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -128,12 +133,7 @@ impl ProvenanceArgs {
         };
         let algorithms = self.algorithms();
 
-        let claims = match self.id_token.clone().or_else(|| env.get("SIGSTORE_ID_TOKEN").map(str::to_owned)) {
-            Some(token) => Some(IdTokenClaims::from_jwt(&token).map_err(|e| {
-                with_hint(anyhow::Error::new(e), "--id-token (CAIRN_ID_TOKEN, SIGSTORE_ID_TOKEN) must be the job's OIDC token as a compact JWT")
-            })?),
-            None => None,
-        };
+        let claims = self.claims(ctx, &env, platform)?;
 
         let git = self.read_git(ctx, platform)?;
 
@@ -200,6 +200,55 @@ impl ProvenanceArgs {
             }
         }
         Ok(Status::Success)
+    }
+
+    /// The job's ID token claims: `--id-token`, else `SIGSTORE_ID_TOKEN` (GitLab `id_tokens`),
+    /// else on GitHub Actions the token the runner issues on request (the same one GitHub's
+    /// attestation action reads `job_workflow_ref` from).
+    fn claims(
+        &self,
+        ctx: &Ctx,
+        env: &Environment,
+        platform: Platform,
+    ) -> anyhow::Result<Option<IdTokenClaims>> {
+        let bad_token = |e: cairn_slsa::Error| {
+            with_hint(
+                anyhow::Error::new(e),
+                "--id-token (CAIRN_ID_TOKEN, SIGSTORE_ID_TOKEN) must be the job's OIDC token as a compact JWT",
+            )
+        };
+        if let Some(token) = self
+            .id_token
+            .as_deref()
+            .or_else(|| env.get("SIGSTORE_ID_TOKEN"))
+        {
+            return IdTokenClaims::from_jwt(token).map(Some).map_err(bad_token);
+        }
+        if self.no_id_token || platform != Platform::GitHubActions {
+            return Ok(None);
+        }
+        let (Some(url), Some(bearer)) = (
+            env.get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+            env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        ) else {
+            ctx.info("note: no ID token (the job lacks `permissions: id-token: write`): the builder is the top-level workflow (GITHUB_WORKFLOW_REF)");
+            return Ok(None);
+        };
+        match cairn_sigstore::oidc::github_actions_token(
+            url,
+            bearer,
+            &cairn_sigstore::retry::Retry::default(),
+        ) {
+            Ok(token) => IdTokenClaims::from_jwt(token.jwt())
+                .map(Some)
+                .map_err(bad_token),
+            Err(e) => {
+                ctx.warn(format!(
+                    "cannot get the job's ID token ({e}): the builder is the top-level workflow (GITHUB_WORKFLOW_REF), which is wrong for a job in a reusable workflow"
+                ));
+                Ok(None)
+            }
+        }
     }
 
     fn algorithms(&self) -> Vec<HashAlgorithm> {
