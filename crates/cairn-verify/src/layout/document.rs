@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use cairn_model::digest::DigestSet;
 use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use cairn_model::json;
-use cairn_model::link::Link;
 use cairn_model::metablock::Metablock;
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
 use serde_json::{Map, Value};
@@ -145,11 +144,25 @@ impl Document {
         let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
         let obj = value.as_object().ok_or(DocumentError::UnknownContainer)?;
         if obj.contains_key("signed") && obj.contains_key("signatures") {
-            let mb: Metablock =
-                serde_json::from_value(value).map_err(|e| DocumentError::Malformed {
+            // Destructured by hand: a link with 50,000 artifacts is large, and re-deserialising
+            // the whole value into a `Metablock` would copy it once more.
+            let Value::Object(mut obj) = value else {
+                return Err(DocumentError::UnknownContainer);
+            };
+            let signed = obj.remove("signed").unwrap_or(Value::Null);
+            if !signed.is_object() {
+                return Err(DocumentError::Malformed {
                     what: "metablock",
-                    message: e.to_string(),
+                    message: "signed is not an object".to_owned(),
+                });
+            }
+            let signatures = obj.remove("signatures").unwrap_or(Value::Null);
+            let signatures =
+                serde_json::from_value(signatures).map_err(|e| DocumentError::Malformed {
+                    what: "metablock",
+                    message: format!("signatures: {e}"),
                 })?;
+            let mb = Metablock { signed, signatures };
             let payload = payload_from_legacy(&mb.signed)?;
             return Ok(Document {
                 form: Form::Metablock,
@@ -229,25 +242,78 @@ impl Document {
 
 fn payload_from_legacy(signed: &Value) -> Result<Payload, DocumentError> {
     match signed.get("_type").and_then(Value::as_str) {
-        Some("link") => {
-            let link = Link::from_signed(signed).map_err(|e| DocumentError::Link {
-                message: e.to_string(),
-            })?;
-            Ok(Payload::Link(LinkData {
-                name: link.name,
-                command: link.command,
-                artifacts: LinkArtifacts {
-                    materials: link.materials,
-                    products: link.products,
-                },
-                byproducts: link.byproducts,
-            }))
-        }
+        Some("link") => Ok(Payload::Link(link_from_legacy(signed)?)),
         Some("layout") => Ok(Payload::Layout(signed.clone())),
         other => Err(DocumentError::PayloadKind {
             found: other.unwrap_or_default().to_owned(),
         }),
     }
+}
+
+fn link_err(message: impl Into<String>) -> DocumentError {
+    DocumentError::Link {
+        message: message.into(),
+    }
+}
+
+/// The legacy link fields cairn needs, read straight from the JSON value (the same checks as
+/// [`cairn_model::link::Link::from_signed`], without building an intermediate `Link`: links
+/// can carry tens of thousands of artifacts).
+fn link_from_legacy(signed: &Value) -> Result<LinkData, DocumentError> {
+    let name = signed
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| link_err("name is missing or not a string"))?
+        .to_owned();
+    let command = match signed.get("command") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| link_err("command is not a list of strings"))?,
+        Some(_) => return Err(link_err("command is not a list of strings")),
+    };
+    let byproducts = match signed.get("byproducts") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m.clone(),
+        Some(_) => return Err(link_err("byproducts is not an object")),
+    };
+    let artifacts = |field: &str| -> Result<ArtifactMap, DocumentError> {
+        let mut out = ArtifactMap::new();
+        let Some(v) = signed.get(field).filter(|v| !v.is_null()) else {
+            return Ok(out);
+        };
+        let obj = v
+            .as_object()
+            .ok_or_else(|| link_err(format!("{field} is not an object")))?;
+        for (path, digests) in obj {
+            let digests = digests
+                .as_object()
+                .ok_or_else(|| link_err(format!("{field} {path:?}: digests are not an object")))?;
+            let mut map = BTreeMap::new();
+            for (alg, hex) in digests {
+                let hex = hex.as_str().ok_or_else(|| {
+                    link_err(format!("{field} {path:?}: {alg} digest is not a string"))
+                })?;
+                map.insert(alg.clone(), hex.to_owned());
+            }
+            let set = DigestSet::from_map_unchecked(map);
+            set.validate()
+                .map_err(|e| link_err(format!("{field} {path:?}: {e}")))?;
+            out.insert(path.clone(), set);
+        }
+        Ok(out)
+    };
+    Ok(LinkData {
+        name,
+        command,
+        artifacts: LinkArtifacts {
+            materials: artifacts("materials")?,
+            products: artifacts("products")?,
+        },
+        byproducts,
+    })
 }
 
 fn descriptor_map(list: Option<&Value>, what: &str) -> Result<ArtifactMap, DocumentError> {

@@ -65,8 +65,8 @@ pub(crate) struct AcceptedLink {
     pub file_prefix: String,
     /// The key that verified it.
     pub key: PublicKey,
-    /// The document.
-    pub doc: Document,
+    /// Its content (the signed container is dropped once verified: links can be large).
+    pub payload: Payload,
 }
 
 /// What looking for a step's links found.
@@ -152,7 +152,7 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                 keyid: functionary.keyid.clone(),
                 file_prefix: prefix,
                 key: key.clone(),
-                doc,
+                payload: doc.payload,
             });
             break;
         }
@@ -272,7 +272,7 @@ fn certificate_links(
                             keyid: KeyId::new(keyid.clone()),
                             file_prefix: prefix,
                             key,
-                            doc,
+                            payload: doc.payload,
                         });
                         format!("{name}: signed by a certificate that meets the step's constraints")
                     }

@@ -266,10 +266,11 @@ impl Run<'_> {
         let mut step_checks: Vec<Vec<Check>> = Vec::with_capacity(layout.steps.len());
         let mut reduced: BTreeMap<String, LinkData> = BTreeMap::new();
 
-        for step in &layout.steps {
+        // Reading and checking links is independent per step: do it on all cores.
+        let loaded = load_all(layout, link_dir, self.opts.at);
+        for (step, found) in layout.steps.iter().zip(loaded) {
             let sid = id(&format!("steps.{}", step.name));
             let mut children = Vec::new();
-            let found = steps::load(layout, step, link_dir, self.opts.at);
             let threshold = step.threshold as usize;
             let th = if found.distinct_keys >= threshold {
                 Check::pass(
@@ -302,13 +303,13 @@ impl Run<'_> {
             // Sublayouts become their summary links.
             let mut datas: Vec<(String, LinkData)> = Vec::new();
             let mut sub_failed = false;
-            for link in &found.accepted {
+            for link in found.accepted {
                 let file = link
                     .path
                     .file_name()
                     .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-                match &link.doc.payload {
-                    Payload::Link(data) => datas.push((file, data.clone())),
+                match link.payload {
+                    Payload::Link(data) => datas.push((file, data)),
                     Payload::Layout(_) => {
                         let sub_dir = link_dir.join(format!("{}.{}", step.name, link.file_prefix));
                         let bytes = std::fs::read(&link.path).unwrap_or_default();
@@ -411,10 +412,10 @@ impl Run<'_> {
         }
 
         // Step rules over the reduced links.
-        let mut links: BTreeMap<String, LinkArtifacts> = reduced
-            .iter()
-            .map(|(k, v)| (k.clone(), v.artifacts.clone()))
-            .collect();
+        let mut links = ChainLinks {
+            steps: reduced,
+            inspections: BTreeMap::new(),
+        };
         let mut names: Vec<String> = layout.steps.iter().map(|s| s.name.clone()).collect();
         for (step, children) in layout.steps.iter().zip(step_checks.iter_mut()) {
             let sid = id(&format!("steps.{}", step.name));
@@ -536,7 +537,7 @@ impl Run<'_> {
                         let ran = run_check.outcome == Outcome::Pass;
                         children.push(run_check);
                         if ran {
-                            links.insert(insp.name.clone(), data.artifacts.clone());
+                            links.inspections.insert(insp.name.clone(), data.artifacts);
                             names.push(insp.name.clone());
                         }
                     }
@@ -591,9 +592,59 @@ impl Run<'_> {
         }
 
         let all_ok = checks.iter().all(|c| c.outcome != Outcome::Fail);
-        let summary = all_ok.then(|| summary_link(layout, &reduced, summary_name));
+        // Only sublayouts need a summary (it replaces their link in the super layout).
+        let summary = (all_ok && !prefix.is_empty())
+            .then(|| summary_link(layout, &links.steps, summary_name));
         LayoutResult { checks, summary }
     }
+}
+
+/// The links rules see: one per step (the first verified one), then each inspection's.
+struct ChainLinks {
+    steps: BTreeMap<String, LinkData>,
+    inspections: BTreeMap<String, LinkArtifacts>,
+}
+
+impl rules::LinkSet for ChainLinks {
+    fn artifacts(&self, name: &str, role: ArtifactRole) -> Option<&rules::ArtifactMap> {
+        self.inspections
+            .get(name)
+            .or_else(|| self.steps.get(name).map(|d| &d.artifacts))
+            .map(|a| a.side(role))
+    }
+}
+
+/// [`steps::load`] for every step, spread over the available cores.
+fn load_all(layout: &Layout, link_dir: &Path, at: DateTime<Utc>) -> Vec<steps::StepLinks> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(layout.steps.len().max(1));
+    if workers <= 1 {
+        return layout
+            .steps
+            .iter()
+            .map(|s| steps::load(layout, s, link_dir, at))
+            .collect();
+    }
+    let chunk = layout.steps.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = layout
+            .steps
+            .chunks(chunk)
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .iter()
+                        .map(|s| steps::load(layout, s, link_dir, at))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("link loading does not panic"))
+            .collect()
+    })
 }
 
 enum InspectionEntry {
