@@ -18,12 +18,15 @@ export SOURCE_DATE_EPOCH=1700000000
 cargo build -q --release -p cairn-sbom --example sbom
 CAIRN="$(pwd)/target/release/examples/sbom"
 
-# best wall time (s) and max RSS (KiB) of RUNS runs of a command
+# best wall time (s, from date +%N) and max RSS (KiB, GNU time) of RUNS runs of a command
 measure() {
-  local best="" rss=0 t m
+  local best="" rss=0 t m start end
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }
-    read -r t m <"$WORK/time"
+    start=$(date +%s%N)
+    /usr/bin/time -f "%M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }
+    end=$(date +%s%N)
+    t=$(awk "BEGIN{printf \"%.3f\", ($end - $start) / 1e9}")
+    read -r m <"$WORK/time"
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
     [ "$m" -gt "$rss" ] && rss=$m
   done

@@ -315,3 +315,23 @@ fn missing_source_is_an_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn binaries_without_section_headers_are_read_whole() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // An ELF header with no section table, then the build info blob at an aligned offset.
+    let with_sections = common::go_binary("go1.20.3", "mod\texample.com/stripped\tv1.0.0\t\n");
+    let blob_at = 64; // where elf_with_section puts the section data
+    let mut bin = b"\x7fELF\x02\x01\x01\0".to_vec();
+    bin.resize(64, 0);
+    bin.extend(&with_sections[blob_at..]);
+    common::write_exec(&tmp.path().join("bin/stripped"), &bin);
+    let s = scan_dir(tmp.path());
+    assert_eq!(
+        common::purls(&s),
+        [
+            "pkg:golang/example.com/stripped@v1.0.0",
+            "pkg:golang/stdlib@1.20.3"
+        ]
+    );
+}

@@ -115,15 +115,19 @@ pub(crate) fn scan(root: &Path, opts: &ScanOptions) -> Result<Sbom, Error> {
             } else {
                 limits.max_file_bytes
             };
-            if *size > max {
+            if *size > max && *kind != Kind::Binary {
                 f.warn(
                     rel,
                     format!("{size} bytes is over the {max}-byte limit; not read"),
                 );
                 return f;
             }
-            if *kind == Kind::Binary && !has_exec_magic(&canon.join(rel)) {
-                return f;
+            if *kind == Kind::Binary {
+                return catalog::binary::scan_file(rel, &canon.join(rel), limits.max_file_bytes)
+                    .unwrap_or_else(|e| {
+                        f.warn(rel, format!("cannot read: {e}"));
+                        f
+                    });
             }
             match files.read_bounded(rel) {
                 Ok(Some(bytes)) => {
@@ -144,14 +148,6 @@ pub(crate) fn scan(root: &Path, opts: &ScanOptions) -> Result<Sbom, Error> {
         config_digest: None,
     };
     Ok(crate::assemble::assemble(info, distro, founds, warnings))
-}
-
-fn has_exec_magic(path: &Path) -> bool {
-    let mut head = [0u8; 4];
-    File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok()
-        && catalog::binary::is_executable_format(&head)
 }
 
 #[cfg(unix)]

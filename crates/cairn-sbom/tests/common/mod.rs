@@ -228,14 +228,13 @@ pub fn elf_with_section(name: &str, data: &[u8]) -> Vec<u8> {
     f
 }
 
-/// Go build info (Go 1.18+ inline format) inside an ELF-looking file.
+/// An ELF file with Go build info (Go 1.18+ inline format) in its `.go.buildinfo` section.
 pub fn go_binary(go_version: &str, modinfo: &str) -> Vec<u8> {
-    let mut bin = b"\x7fELF\x02\x01\x01\0".to_vec();
-    bin.resize(64, 0);
+    let mut bin = Vec::new();
     bin.extend(b"\xff Go buildinf:");
     bin.push(8);
     bin.push(2);
-    bin.resize(96, 0);
+    bin.resize(32, 0);
     let mut push_str = |s: &[u8]| {
         let mut n = s.len();
         while n >= 0x80 {
@@ -250,8 +249,7 @@ pub fn go_binary(go_version: &str, modinfo: &str) -> Vec<u8> {
     mi.extend(modinfo.as_bytes());
     mi.extend(b"\xf92C1\x86\x18 r\x00\x82B\x10A\x16\xd8\xf2");
     push_str(&mi);
-    bin.extend([0u8; 64]);
-    bin
+    elf_with_section(".go.buildinfo", &bin)
 }
 
 pub fn zlib(data: &[u8]) -> Vec<u8> {
