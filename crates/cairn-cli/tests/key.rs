@@ -243,3 +243,56 @@ fn bad_key_files_exit_2_without_panicking() {
     // A directory is not a key file.
     assert_error(&cairn(&["key", "id", p(dir.path())], &[]), "cannot");
 }
+
+/// Runs cairn on a pseudo-terminal (util-linux `script`), typing `input` after a short pause.
+fn on_tty(dir: &Path, args: &str, input: &str) -> Option<Output> {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIP: util-linux `script` is not installed; terminal prompts not tested");
+        return None;
+    }
+    let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_cairn"));
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("CAIRN_PASSWORD")
+        .env_remove("CAIRN_PASSWORD_FILE")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run script");
+    let mut stdin = child.stdin.take().unwrap();
+    for line in input.lines() {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        std::io::Write::write_all(&mut stdin, format!("{line}\n").as_bytes()).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    drop(stdin);
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn prompts_for_passwords_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(o) = on_tty(dir.path(), "key generate --encrypt --out k", "pw1\npw1") else {
+        return;
+    };
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        std::fs::read_to_string(dir.path().join("k"))
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
+    let o = on_tty(dir.path(), "key id k", "pw1").unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("keyid (legacy): "));
+    let o = on_tty(dir.path(), "key id k", "nope").unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("wrong password"), "{}", stdout(&o));
+    // Mismatched confirmation.
+    let o = on_tty(dir.path(), "key generate --encrypt --out k2", "a\nb").unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("do not match"), "{}", stdout(&o));
+    assert!(!dir.path().join("k2").exists());
+}
