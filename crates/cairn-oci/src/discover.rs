@@ -99,7 +99,12 @@ pub fn discover(repo: &dyn Repository, subject: &Digest) -> Result<Discovery, Er
         if !is_bundle || !r.is_manifest() {
             continue;
         }
-        let m = repo.fetch_manifest(&Reference::Digest(r.digest.clone()))?;
+        let m = match repo.fetch_manifest(&Reference::Digest(r.digest.clone())) {
+            Ok(m) => m,
+            // A tag-schema index can outlive a deleted artifact: skip the stale entry.
+            Err(e) if e.is_not_found() => continue,
+            Err(e) => return Err(e),
+        };
         let Manifest::Image(img) = m.parse()? else {
             continue;
         };
@@ -162,7 +167,13 @@ fn fetch_layer(
             layer.size
         )));
     }
-    let blob = repo.fetch_blob(layer)?;
+    let blob = match repo.fetch_blob(layer) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => {
+            return Ok(Err(format!("layer blob {} is missing", layer.digest)));
+        }
+        Err(e) => return Err(e),
+    };
     let bytes = blob
         .to_vec()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;

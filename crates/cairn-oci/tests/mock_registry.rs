@@ -149,7 +149,10 @@ fn referrers_api_with_filter_and_pagination() {
     let a = artifact(media::SIGSTORE_BUNDLE_V03, 1);
     let b = artifact("application/spdx+json", 2);
     let c = artifact(media::SIGSTORE_BUNDLE_V03, 3);
-    let (page1, page2) = (index_of(&[a.clone(), b.clone()]), index_of(std::slice::from_ref(&c)));
+    let (page1, page2) = (
+        index_of(&[a.clone(), b.clone()]),
+        index_of(std::slice::from_ref(&c)),
+    );
     let sub = subject.to_string();
     let handler: Arc<Handler> = Arc::new(move |r: &Req| {
         let base = format!("/v2/app/referrers/{sub}");

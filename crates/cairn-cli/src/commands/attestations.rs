@@ -142,7 +142,15 @@ impl AttestationsArgs {
                 };
                 ctx.out(format!(
                     "  {}\n    signer: {signer} [unverified]\n    time:   {}\n    from:   {origin}, manifest {}{}",
-                    f.predicate_type.as_deref().unwrap_or("(no predicate type)"),
+                    f.predicate_type.as_deref().unwrap_or(match f.format {
+                        EvidenceFormat::CosignSimpleSigning => "cosign signature (simple signing)",
+                        EvidenceFormat::SigstoreBundle
+                            if f.bundle.as_ref().is_some_and(|b| b.content == cairn_oci::bundle::BundleContent::MessageSignature) =>
+                        {
+                            "message signature"
+                        }
+                        _ => "(no predicate type)",
+                    }),
                     f.signer.time.as_deref().unwrap_or("unknown"),
                     f.manifest,
                     f.problem.as_deref().map(|p| format!("\n    problem: {p}")).unwrap_or_default()
