@@ -72,7 +72,8 @@ measure() {
   local times=() rss=0 line t m
   "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
   for _ in $(seq "$RUNS"); do
-    line=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >/dev/null 2>&1
+    line=$(tail -1 "$WORK/time.txt")
     t=${line% *}; m=${line#* }
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done

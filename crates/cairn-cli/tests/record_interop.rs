@@ -24,15 +24,24 @@ fn run(cmd: &mut Command) -> Output {
 
 fn cairn(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
-    c.current_dir(dir).env("NO_COLOR", "1").env_remove("CAIRN_KEY");
+    c.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CAIRN_KEY");
     c
 }
 
 fn keypair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{name}.pem"));
     let public = dir.join(format!("{name}.pub"));
-    run(Command::new("openssl").args(["genpkey", "-algorithm", "ed25519", "-out"]).arg(&key));
-    run(Command::new("openssl").arg("pkey").arg("-in").arg(&key).args(["-pubout", "-out"]).arg(&public));
+    run(Command::new("openssl")
+        .args(["genpkey", "-algorithm", "ed25519", "-out"])
+        .arg(&key));
+    run(Command::new("openssl")
+        .arg("pkey")
+        .arg("-in")
+        .arg(&key)
+        .args(["-pubout", "-out"])
+        .arg(&public));
     (key, public)
 }
 
@@ -74,7 +83,9 @@ fn tree(root: &Path) {
 
 #[test]
 fn artifact_maps_equal_in_toto_run() {
-    let Some(in_toto_run) = peers::require("artifact_maps_equal_in_toto_run", "venv/bin/in-toto-run") else {
+    let Some(in_toto_run) =
+        peers::require("artifact_maps_equal_in_toto_run", "venv/bin/in-toto-run")
+    else {
         return;
     };
     let t = tempfile::tempdir().unwrap();
@@ -88,8 +99,24 @@ fn artifact_maps_equal_in_toto_run() {
 
     // in-toto-run 3.x always follows symlinked directories: compare with --follow-symlinks.
     let cases: &[(&str, &[&str], &[&str])] = &[
-        ("plain", &["-m", ".", "-p", "src", "README.md"], &["--follow-symlinks"]),
-        ("lstrip", &["-m", "src", "data", "--lstrip-paths", "src/", "-p", "src/util"], &["--follow-symlinks"]),
+        (
+            "plain",
+            &["-m", ".", "-p", "src", "README.md"],
+            &["--follow-symlinks"],
+        ),
+        (
+            "lstrip",
+            &[
+                "-m",
+                "src",
+                "data",
+                "--lstrip-paths",
+                "src/",
+                "-p",
+                "src/util",
+            ],
+            &["--follow-symlinks"],
+        ),
     ];
     for (name, common, extra) in cases {
         let py_out = t.path().join(format!("py-{name}"));
@@ -103,18 +130,34 @@ fn artifact_maps_equal_in_toto_run() {
             .args(*common)
             .arg("-x"));
         run(cairn(&work)
-            .args(["run", "--step", name, "--key", key, "--format", "legacy", "--no-command", "--out"])
+            .args([
+                "run",
+                "--step",
+                name,
+                "--key",
+                key,
+                "--format",
+                "legacy",
+                "--no-command",
+                "--out",
+            ])
             .arg(&rs_out)
             .args(*common)
             .args(*extra));
         let py = link_of(&py_out, name);
         let rs = link_of(&rs_out, name);
         for list in ["materials", "products"] {
-            assert_eq!(rs["signed"][list], py["signed"][list], "{name}: {list} differ");
+            assert_eq!(
+                rs["signed"][list], py["signed"][list],
+                "{name}: {list} differ"
+            );
         }
         assert!(!rs["signed"]["materials"].as_object().unwrap().is_empty());
         // Same key, same key id, same file name.
-        assert_eq!(rs["signatures"][0]["keyid"], py["signatures"][0]["keyid"], "{name}: key ids differ");
+        assert_eq!(
+            rs["signatures"][0]["keyid"], py["signatures"][0]["keyid"],
+            "{name}: key ids differ"
+        );
     }
 }
 
@@ -154,7 +197,10 @@ block.dump(out)
 
 #[test]
 fn in_toto_verify_accepts_a_chain_recorded_by_cairn() {
-    let Some(verify) = peers::require("in_toto_verify_accepts_a_chain_recorded_by_cairn", "venv/bin/in-toto-verify") else {
+    let Some(verify) = peers::require(
+        "in_toto_verify_accepts_a_chain_recorded_by_cairn",
+        "venv/bin/in-toto-verify",
+    ) else {
         return;
     };
     let python = peers::peers_dir().join("venv/bin/python");
@@ -168,24 +214,48 @@ fn in_toto_verify_accepts_a_chain_recorded_by_cairn() {
     let (owner, owner_pub) = keypair(&keys, "owner");
     let (func, func_pub) = keypair(&keys, "func");
     let layout = t.path().join("root.layout");
-    run(Command::new(&python).arg("-c").arg(LAYOUT_PY).arg(&owner).arg(&func_pub).arg(&layout));
+    run(Command::new(&python)
+        .arg("-c")
+        .arg(LAYOUT_PY)
+        .arg(&owner)
+        .arg(&func_pub)
+        .arg(&layout));
 
     let func = func.to_str().unwrap();
     let out = links.to_str().unwrap();
     let steps: &[(&str, &[&str], &[&str])] = &[
-        ("clone", &["-p", "foo.py"], &["--shell", "--", "printf 'print(42)\\n' > foo.py"]),
-        ("update", &["-m", "foo.py", "-p", "foo.py"], &["--shell", "--", "echo '# v2' >> foo.py"]),
-        ("package", &["-m", "foo.py", "-p", "foo.tar.gz"], &["--", "tar", "czf", "foo.tar.gz", "foo.py"]),
+        (
+            "clone",
+            &["-p", "foo.py"],
+            &["--shell", "--", "printf 'print(42)\\n' > foo.py"],
+        ),
+        (
+            "update",
+            &["-m", "foo.py", "-p", "foo.py"],
+            &["--shell", "--", "echo '# v2' >> foo.py"],
+        ),
+        (
+            "package",
+            &["-m", "foo.py", "-p", "foo.tar.gz"],
+            &["--", "tar", "czf", "foo.tar.gz", "foo.py"],
+        ),
     ];
     for (step, artifacts, command) in steps {
         run(cairn(&work)
-            .args(["run", "--step", step, "--key", func, "--format", "legacy", "--out", out])
+            .args([
+                "run", "--step", step, "--key", func, "--format", "legacy", "--out", out,
+            ])
             .args(*artifacts)
             .args(*command));
     }
     let verify_cmd = || {
         let mut c = Command::new(&verify);
-        c.arg("--layout").arg(&layout).arg("--verification-keys").arg(&owner_pub).arg("--link-dir").arg(&links);
+        c.arg("--layout")
+            .arg(&layout)
+            .arg("--verification-keys")
+            .arg(&owner_pub)
+            .arg("--link-dir")
+            .arg(&links);
         c
     };
     run(&mut verify_cmd());
@@ -195,11 +265,19 @@ fn in_toto_verify_accepts_a_chain_recorded_by_cairn() {
     let package = std::fs::read_dir(&links)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("package."))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("package.")
+        })
         .unwrap();
     let mut doc: Value = serde_json::from_slice(&std::fs::read(&package).unwrap()).unwrap();
     doc["signed"]["products"]["foo.tar.gz"]["sha256"] = Value::String("0".repeat(64));
     std::fs::write(&package, serde_json::to_vec(&doc).unwrap()).unwrap();
     let o = verify_cmd().output().unwrap();
-    assert!(!o.status.success(), "in-toto-verify accepted a tampered link");
+    assert!(
+        !o.status.success(),
+        "in-toto-verify accepted a tampered link"
+    );
 }

@@ -74,15 +74,35 @@ fn legacy_link_records_materials_command_and_products() {
     let t = project();
     let o = cairn(
         t.path(),
-        &["run", "--step", "copy", "-m", "src", "-p", "out.txt", "--format", "legacy", "--", "cp", "src/a.txt", "out.txt"],
+        &[
+            "run",
+            "--step",
+            "copy",
+            "-m",
+            "src",
+            "-p",
+            "out.txt",
+            "--format",
+            "legacy",
+            "--",
+            "cp",
+            "src/a.txt",
+            "out.txt",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let link = read_json(&t.path().join("copy.link"));
     let s = &link["signed"];
     assert_eq!(s["_type"], "link");
     assert_eq!(s["name"], "copy");
-    assert_eq!(s["command"], serde_json::json!(["cp", "src/a.txt", "out.txt"]));
-    assert_eq!(s["materials"]["src/a.txt"]["sha256"], sha256_hex(b"alpha\n"));
+    assert_eq!(
+        s["command"],
+        serde_json::json!(["cp", "src/a.txt", "out.txt"])
+    );
+    assert_eq!(
+        s["materials"]["src/a.txt"]["sha256"],
+        sha256_hex(b"alpha\n")
+    );
     assert_eq!(s["materials"]["src/b.txt"]["sha256"], sha256_hex(b"beta\n"));
     assert_eq!(s["products"]["out.txt"]["sha256"], sha256_hex(b"alpha\n"));
     assert_eq!(s["byproducts"]["return-value"], 0);
@@ -93,7 +113,10 @@ fn legacy_link_records_materials_command_and_products() {
 #[test]
 fn statement_is_the_default_format() {
     let t = project();
-    let o = cairn(t.path(), &["run", "--step", "s", "-m", "src", "-p", "src", "--", "true"]);
+    let o = cairn(
+        t.path(),
+        &["run", "--step", "s", "-m", "src", "-p", "src", "--", "true"],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let env = read_json(&t.path().join("s.link"));
     assert_eq!(env["payloadType"], "application/vnd.in-toto+json");
@@ -102,7 +125,10 @@ fn statement_is_the_default_format() {
         .unwrap();
     let st: Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
-    assert_eq!(st["predicateType"], "https://in-toto.io/attestation/link/v0.3");
+    assert_eq!(
+        st["predicateType"],
+        "https://in-toto.io/attestation/link/v0.3"
+    );
     assert_eq!(st["subject"][0]["name"], "src/a.txt");
     assert_eq!(st["subject"][0]["digest"]["sha256"], sha256_hex(b"alpha\n"));
     assert_eq!(st["predicate"]["name"], "s");
@@ -119,7 +145,20 @@ fn signed_link_is_named_with_the_key_id() {
         std::fs::create_dir(&out).unwrap();
         let o = cairn(
             t.path(),
-            &["run", "--step", "build", "-m", "src", "--key", key.to_str().unwrap(), "--format", format, "--out", out.to_str().unwrap(), "--no-command"],
+            &[
+                "run",
+                "--step",
+                "build",
+                "-m",
+                "src",
+                "--key",
+                key.to_str().unwrap(),
+                "--format",
+                format,
+                "--out",
+                out.to_str().unwrap(),
+                "--no-command",
+            ],
         );
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let files = links(&out);
@@ -139,21 +178,53 @@ fn signed_link_is_named_with_the_key_id() {
 #[test]
 fn a_failing_command_is_recorded_and_its_exit_code_passed_through() {
     let t = project();
-    let o = cairn(t.path(), &["run", "--step", "f", "--format", "legacy", "--shell", "--", "echo out; echo err >&2; exit 7"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "f",
+            "--format",
+            "legacy",
+            "--shell",
+            "--",
+            "echo out; echo err >&2; exit 7",
+        ],
+    );
     assert_eq!(code(&o), 7, "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "out\n", "the command's stdout flows through");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "out\n",
+        "the command's stdout flows through"
+    );
     assert!(stderr(&o).contains("err\n"));
     let s = &read_json(&t.path().join("f.link"))["signed"];
     assert_eq!(s["byproducts"]["return-value"], 7);
     assert_eq!(s["byproducts"]["stdout"], "out\n");
     assert_eq!(s["byproducts"]["stderr"], "err\n");
-    assert_eq!(s["command"], serde_json::json!(["sh", "-c", "echo out; echo err >&2; exit 7"]));
+    assert_eq!(
+        s["command"],
+        serde_json::json!(["sh", "-c", "echo out; echo err >&2; exit 7"])
+    );
 }
 
 #[test]
 fn a_command_killed_by_a_signal() {
     let t = project();
-    let o = cairn(t.path(), &["run", "--step", "k", "--format", "legacy", "--", "sh", "-c", "kill -KILL $$"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "k",
+            "--format",
+            "legacy",
+            "--",
+            "sh",
+            "-c",
+            "kill -KILL $$",
+        ],
+    );
     assert_eq!(code(&o), 128 + 9, "{}", stderr(&o));
     let s = &read_json(&t.path().join("k.link"))["signed"];
     assert_eq!(s["byproducts"]["return-value"], -9);
@@ -162,10 +233,24 @@ fn a_command_killed_by_a_signal() {
 #[test]
 fn a_command_that_cannot_start_writes_no_link() {
     let t = project();
-    let o = cairn(t.path(), &["run", "--step", "x", "-m", "src", "--", "no-such-command-cairn-test"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "x",
+            "-m",
+            "src",
+            "--",
+            "no-such-command-cairn-test",
+        ],
+    );
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("cannot start \"no-such-command-cairn-test\""), "{err}");
+    assert!(
+        err.contains("cannot start \"no-such-command-cairn-test\""),
+        "{err}"
+    );
     assert!(err.contains("no link written"), "{err}");
     assert!(links(t.path()).is_empty());
 }
@@ -174,10 +259,26 @@ fn a_command_that_cannot_start_writes_no_link() {
 fn timeout_kills_the_command_and_writes_no_link() {
     let t = project();
     let start = Instant::now();
-    let o = cairn(t.path(), &["run", "--step", "slow", "--timeout", "0.5", "--", "sleep", "30"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "slow",
+            "--timeout",
+            "0.5",
+            "--",
+            "sleep",
+            "30",
+        ],
+    );
     assert_eq!(code(&o), 2);
     assert!(start.elapsed() < Duration::from_secs(20));
-    assert!(stderr(&o).contains("timed out after 0.5 s"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("timed out after 0.5 s"),
+        "{}",
+        stderr(&o)
+    );
     assert!(links(t.path()).is_empty());
 }
 
@@ -187,13 +288,26 @@ fn usage_errors() {
     let o = cairn(t.path(), &["run", "--step", "x", "-m", "src"]);
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("no command given"));
-    let o = cairn(t.path(), &["run", "--step", "x", "--hash", "md5", "--no-command"]);
+    let o = cairn(
+        t.path(),
+        &["run", "--step", "x", "--hash", "md5", "--no-command"],
+    );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("unknown hash algorithm"));
-    let o = cairn(t.path(), &["run", "--step", "x", "-m", "../", "--no-command"]);
+    let o = cairn(
+        t.path(),
+        &["run", "--step", "x", "-m", "../", "--no-command"],
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("outside the base path"), "{}", stderr(&o));
-    let o = cairn(t.path(), &["run", "--step", "x", "--out", "missing-dir", "--no-command"]);
+    assert!(
+        stderr(&o).contains("outside the base path"),
+        "{}",
+        stderr(&o)
+    );
+    let o = cairn(
+        t.path(),
+        &["run", "--step", "x", "--out", "missing-dir", "--no-command"],
+    );
     assert_eq!(code(&o), 2);
     assert!(links(t.path()).is_empty());
 }
@@ -201,7 +315,12 @@ fn usage_errors() {
 #[test]
 fn json_report_keeps_stdout_clean() {
     let t = project();
-    let o = cairn(t.path(), &["--json", "run", "--step", "j", "-m", "src", "--", "echo", "noise"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "--json", "run", "--step", "j", "-m", "src", "--", "echo", "noise",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let report: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(report["step"], "j");
@@ -216,12 +335,29 @@ fn options_that_change_names_or_digests_are_recorded() {
     std::fs::write(t.path().join("src/crlf.txt"), b"a\r\nb\r\n").unwrap();
     let o = cairn(
         t.path(),
-        &["run", "--step", "o", "-m", "src", "--lstrip", "src/", "--normalize-line-endings", "--hash", "sha256,sha512", "--format", "legacy", "--no-command"],
+        &[
+            "run",
+            "--step",
+            "o",
+            "-m",
+            "src",
+            "--lstrip",
+            "src/",
+            "--normalize-line-endings",
+            "--hash",
+            "sha256,sha512",
+            "--format",
+            "legacy",
+            "--no-command",
+        ],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let s = &read_json(&t.path().join("o.link"))["signed"];
     assert_eq!(s["materials"]["crlf.txt"]["sha256"], sha256_hex(b"a\nb\n"));
-    assert_eq!(s["materials"]["crlf.txt"]["sha512"].as_str().unwrap().len(), 128);
+    assert_eq!(
+        s["materials"]["crlf.txt"]["sha512"].as_str().unwrap().len(),
+        128
+    );
     assert_eq!(
         s["environment"]["cairn-record-options"],
         serde_json::json!({"hash": ["sha256", "sha512"], "lstrip": ["src/"], "normalize-line-endings": true})
@@ -232,7 +368,18 @@ fn options_that_change_names_or_digests_are_recorded() {
 fn env_variables_are_recorded_but_secrets_never() {
     let t = project();
     let o = Command::new(env!("CARGO_BIN_EXE_cairn"))
-        .args(["run", "--step", "e", "--env", "BUILD_MODE", "--env", "GITHUB_TOKEN", "--format", "legacy", "--no-command"])
+        .args([
+            "run",
+            "--step",
+            "e",
+            "--env",
+            "BUILD_MODE",
+            "--env",
+            "GITHUB_TOKEN",
+            "--format",
+            "legacy",
+            "--no-command",
+        ])
         .current_dir(t.path())
         .env("BUILD_MODE", "release")
         .env("GITHUB_TOKEN", "ghp_secretsecret")
@@ -243,16 +390,41 @@ fn env_variables_are_recorded_but_secrets_never() {
     let text = std::fs::read_to_string(t.path().join("e.link")).unwrap();
     assert!(!text.contains("ghp_secretsecret"));
     let s = &read_json(&t.path().join("e.link"))["signed"];
-    assert_eq!(s["environment"]["variables"], serde_json::json!({"BUILD_MODE": "release"}));
+    assert_eq!(
+        s["environment"]["variables"],
+        serde_json::json!({"BUILD_MODE": "release"})
+    );
 }
 
 #[test]
 fn fifo_in_the_tree_is_skipped_with_a_warning() {
     let t = project();
-    assert!(Command::new("mkfifo").arg(t.path().join("src/pipe")).status().unwrap().success());
-    let o = cairn(t.path(), &["run", "--step", "p", "-m", "src", "--format", "legacy", "--no-command"]);
+    assert!(
+        Command::new("mkfifo")
+            .arg(t.path().join("src/pipe"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "p",
+            "-m",
+            "src",
+            "--format",
+            "legacy",
+            "--no-command",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stderr(&o).contains("warning: src/pipe is a named pipe; not recorded"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: src/pipe is a named pipe; not recorded"),
+        "{}",
+        stderr(&o)
+    );
     let s = &read_json(&t.path().join("p.link"))["signed"];
     assert_eq!(s["materials"].as_object().unwrap().len(), 2);
 }
@@ -261,14 +433,34 @@ fn fifo_in_the_tree_is_skipped_with_a_warning() {
 fn symlink_loop_is_reported_not_followed_forever() {
     let t = project();
     std::os::unix::fs::symlink("..", t.path().join("src/up")).unwrap();
-    let o = cairn(t.path(), &["run", "--step", "l", "-m", "src", "--follow-symlinks", "--format", "legacy", "--no-command"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "l",
+            "-m",
+            "src",
+            "--follow-symlinks",
+            "--format",
+            "legacy",
+            "--no-command",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let err = stderr(&o);
     // src/up -> the project root, which holds src: followed once, then the loop is cut.
-    assert!(err.contains("warning: src/up/src leads back into a directory being walked"), "{err}");
+    assert!(
+        err.contains("warning: src/up/src leads back into a directory being walked"),
+        "{err}"
+    );
     let s = &read_json(&t.path().join("l.link"))["signed"];
     let names: Vec<&String> = s["materials"].as_object().unwrap().keys().collect();
-    assert_eq!(names, ["src/a.txt", "src/b.txt"], "src/up/src is src itself: cut, not recorded twice");
+    assert_eq!(
+        names,
+        ["src/a.txt", "src/b.txt"],
+        "src/up/src is src itself: cut, not recorded twice"
+    );
 }
 
 /// Runs cairn as an unprivileged user when the tests run as root (root reads every file).
@@ -290,7 +482,8 @@ fn unreadable_file_setup(t: &Path) -> Option<Command> {
             return None;
         }
         let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(env!("CARGO_BIN_EXE_cairn"));
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(env!("CARGO_BIN_EXE_cairn"));
         Some(c)
     } else {
         Some(Command::new(env!("CARGO_BIN_EXE_cairn")))
@@ -301,7 +494,9 @@ fn unreadable_file_setup(t: &Path) -> Option<Command> {
 fn an_unreadable_file_is_an_error_naming_it_and_no_link_is_written() {
     let t = project();
     // The binary must be reachable by the unprivileged user; the temp dir must be too.
-    let Some(mut cmd) = unreadable_file_setup(t.path()) else { return };
+    let Some(mut cmd) = unreadable_file_setup(t.path()) else {
+        return;
+    };
     let o = cmd
         .args(["run", "--step", "u", "-m", "src", "--no-command"])
         .current_dir(t.path())
@@ -341,11 +536,36 @@ fn full_disk_leaves_no_partial_link() {
         .args(["if=/dev/zero", "bs=1k", "count=1000"])
         .arg(format!("of={}", mnt.join("filler").display()))
         .output();
-    let o = cairn(t.path(), &["run", "--step", "d", "-m", "src", "--out", "full", "--shell", "--", "head -c 20000 /dev/zero | tr '\\0' a"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "run",
+            "--step",
+            "d",
+            "-m",
+            "src",
+            "--out",
+            "full",
+            "--shell",
+            "--",
+            "head -c 20000 /dev/zero | tr '\\0' a",
+        ],
+    );
     assert_eq!(code(&o), 2, "{}", stderr(&o));
-    assert!(stderr(&o).contains("cannot write full/d.link"), "{}", stderr(&o));
-    let left: Vec<_> = std::fs::read_dir(&mnt).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, ["filler"], "no partial link or temporary file is left");
+    assert!(
+        stderr(&o).contains("cannot write full/d.link"),
+        "{}",
+        stderr(&o)
+    );
+    let left: Vec<_> = std::fs::read_dir(&mnt)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        ["filler"],
+        "no partial link or temporary file is left"
+    );
 }
 
 #[test]
@@ -353,7 +573,12 @@ fn record_start_and_stop() {
     let t = project();
     let key = ed25519_key(t.path());
     let k = key.to_str().unwrap();
-    let o = cairn(t.path(), &["record", "start", "--step", "multi", "-m", "src", "--key", k, "--format", "legacy"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "record", "start", "--step", "multi", "-m", "src", "--key", k, "--format", "legacy",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let state: Vec<_> = std::fs::read_dir(t.path())
         .unwrap()
@@ -361,29 +586,63 @@ fn record_start_and_stop() {
         .filter(|n| n.ends_with(".link-unfinished"))
         .collect();
     assert_eq!(state.len(), 1);
-    assert!(state[0].starts_with(".multi.") && state[0].len() == ".multi.".len() + 8 + ".link-unfinished".len());
+    assert!(
+        state[0].starts_with(".multi.")
+            && state[0].len() == ".multi.".len() + 8 + ".link-unfinished".len()
+    );
 
     // A second start for the same step is refused.
-    let o = cairn(t.path(), &["record", "start", "--step", "multi", "-m", "src", "--key", k]);
+    let o = cairn(
+        t.path(),
+        &[
+            "record", "start", "--step", "multi", "-m", "src", "--key", k,
+        ],
+    );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("already in progress"));
 
     // Stop for another step, or without the key, is a clear error.
-    let o = cairn(t.path(), &["record", "stop", "--step", "other", "-p", "src", "--key", k]);
+    let o = cairn(
+        t.path(),
+        &["record", "stop", "--step", "other", "-p", "src", "--key", k],
+    );
     assert_eq!(code(&o), 2);
     let err = stderr(&o);
-    assert!(err.contains("no unfinished recording for step \"other\""), "{err}");
-    assert!(err.contains("unfinished recordings here are for: multi"), "{err}");
-    let o = cairn(t.path(), &["record", "stop", "--step", "multi", "-p", "src"]);
+    assert!(
+        err.contains("no unfinished recording for step \"other\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("unfinished recordings here are for: multi"),
+        "{err}"
+    );
+    let o = cairn(
+        t.path(),
+        &["record", "stop", "--step", "multi", "-p", "src"],
+    );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("same --key"), "{}", stderr(&o));
     // Different recording options.
-    let o = cairn(t.path(), &["record", "stop", "--step", "multi", "-p", "src", "--key", k, "--lstrip", "src/"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "record", "stop", "--step", "multi", "-p", "src", "--key", k, "--lstrip", "src/",
+        ],
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("different recording options"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("different recording options"),
+        "{}",
+        stderr(&o)
+    );
 
     std::fs::write(t.path().join("src/c.txt"), b"gamma\n").unwrap();
-    let o = cairn(t.path(), &["record", "stop", "--step", "multi", "-p", "src", "--key", k, "--format", "legacy"]);
+    let o = cairn(
+        t.path(),
+        &[
+            "record", "stop", "--step", "multi", "-p", "src", "--key", k, "--format", "legacy",
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let files = links(t.path());
     assert_eq!(files.len(), 1);
@@ -391,12 +650,24 @@ fn record_start_and_stop() {
     assert_eq!(s["materials"].as_object().unwrap().len(), 2);
     assert_eq!(s["products"].as_object().unwrap().len(), 3);
     assert_eq!(s["products"]["src/c.txt"]["sha256"], sha256_hex(b"gamma\n"));
-    assert!(std::fs::read_dir(t.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with("-unfinished")));
+    assert!(std::fs::read_dir(t.path()).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with("-unfinished")
+    }));
 
     // Stop without any start.
-    let o = cairn(t.path(), &["record", "stop", "--step", "multi", "-p", "src", "--key", k]);
+    let o = cairn(
+        t.path(),
+        &["record", "stop", "--step", "multi", "-p", "src", "--key", k],
+    );
     assert_eq!(code(&o), 2);
-    assert!(stderr(&o).contains("run `cairn record start` first"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("run `cairn record start` first"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -404,15 +675,26 @@ fn tampered_recording_state_is_rejected() {
     let t = project();
     let key = ed25519_key(t.path());
     let k = key.to_str().unwrap();
-    assert_eq!(code(&cairn(t.path(), &["record", "start", "--step", "s", "-m", "src", "--key", k])), 0);
+    assert_eq!(
+        code(&cairn(
+            t.path(),
+            &["record", "start", "--step", "s", "-m", "src", "--key", k]
+        )),
+        0
+    );
     let state = std::fs::read_dir(t.path())
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with(".link-unfinished"))
         .unwrap();
-    let text = std::fs::read_to_string(&state).unwrap().replace(&sha256_hex(b"alpha\n"), &sha256_hex(b"evil\n"));
+    let text = std::fs::read_to_string(&state)
+        .unwrap()
+        .replace(&sha256_hex(b"alpha\n"), &sha256_hex(b"evil\n"));
     std::fs::write(&state, text).unwrap();
-    let o = cairn(t.path(), &["record", "stop", "--step", "s", "-p", "src", "--key", k]);
+    let o = cairn(
+        t.path(),
+        &["record", "stop", "--step", "s", "-p", "src", "--key", k],
+    );
     assert_eq!(code(&o), 2);
     assert!(stderr(&o).contains("does not verify"), "{}", stderr(&o));
     assert!(links(t.path()).is_empty());

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use crate::Error;
 use crate::exclude::Excludes;
-use crate::hash::{self, Digests, FileOutcome, HashAlgorithm, Scratch};
+use crate::hash::{self, Digests, FileOutcome, HashAlgorithm};
 use crate::notice::{Notice, SpecialKind};
 use crate::path::{check_prefixes, lexical_normalize, lstrip, name_of};
 use crate::walk::Walker;
@@ -100,9 +100,9 @@ pub fn record_artifacts(
     let mut notices = std::mem::take(&mut walker.notices);
     let jobs = std::mem::take(&mut walker.jobs);
 
-    // Names, and in-toto's collision check, before any hashing.
+    // Names, and in-toto's collision check, before any hashing: sorted by name, so that two
+    // files with one name are neighbours.
     let mut named: Vec<(String, PathBuf)> = Vec::with_capacity(jobs.len());
-    let mut owner: BTreeMap<String, usize> = BTreeMap::new();
     for job in jobs {
         let (name, encoded) = name_of(&job.rel);
         if encoded {
@@ -111,54 +111,60 @@ pub fn record_artifacts(
                 name: name.clone(),
             });
         }
-        let name = lstrip(&name, &options.lstrip).to_owned();
-        if let Some(&first) = owner.get(&name) {
-            return Err(Error::NameCollision {
-                name,
-                first: named[first].1.clone(),
-                second: job.rel,
-            });
-        }
-        owner.insert(name.clone(), named.len());
+        let name = match lstrip(&name, &options.lstrip) {
+            stripped if stripped.len() == name.len() => name,
+            stripped => stripped.to_owned(),
+        };
         named.push((name, job.rel));
+    }
+    // Stable: of two files with one name, the one the walk met first is named first.
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = named.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::NameCollision {
+            name: pair[0].0.clone(),
+            first: pair[0].1.clone(),
+            second: pair[1].1.clone(),
+        });
     }
     progress.walked(named.len() as u64);
 
-    let results: Vec<(usize, Result<FileOutcome, Error>)> = named
+    let results: Vec<Result<FileOutcome, Error>> = named
         .par_iter()
-        .enumerate()
-        .map_init(Scratch::new, |scratch, (i, (_, rel))| {
-            let outcome = hash::hash_file(
-                &base_real.join(rel),
-                &options.algorithms,
-                options.normalize_line_endings,
-                scratch,
-            )
+        .with_min_len(16)
+        .map(|(_, rel)| {
+            let path = base_real.join(rel);
+            let outcome = hash::with_scratch(|scratch| {
+                hash::hash_file(
+                    &path,
+                    &options.algorithms,
+                    options.normalize_line_endings,
+                    scratch,
+                )
+            })
             .map_err(|e| relative_error(e, &base_real, rel));
             if let Ok(FileOutcome::Hashed(_, bytes)) = &outcome {
                 progress.hashed(*bytes);
             }
-            (i, outcome)
+            outcome
         })
         .collect();
 
     let mut out = Artifacts::default();
-    for (i, outcome) in results {
-        let (name, rel) = &named[i];
+    for ((name, rel), outcome) in named.into_iter().zip(results) {
         match outcome? {
             FileOutcome::Hashed(digests, bytes) => {
                 out.files += 1;
                 out.bytes += bytes;
-                out.map.insert(name.clone(), digests);
+                out.map.insert(name, digests);
             }
-            FileOutcome::Vanished => notices.push(Notice::Vanished { path: rel.clone() }),
-            FileOutcome::NotRegular(meta) => {
-                if meta.is_dir() {
-                    notices.push(Notice::Vanished { path: rel.clone() });
+            FileOutcome::Vanished => notices.push(Notice::Vanished { path: rel }),
+            FileOutcome::NotRegular(ft) => {
+                if ft.is_dir() {
+                    notices.push(Notice::Vanished { path: rel });
                 } else {
                     notices.push(Notice::SpecialFile {
-                        path: rel.clone(),
-                        kind: SpecialKind::of(meta.file_type()),
+                        path: rel,
+                        kind: SpecialKind::of(ft),
                     });
                 }
             }

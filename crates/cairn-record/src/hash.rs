@@ -161,6 +161,17 @@ pub(crate) struct Scratch {
 /// in L2 cache.
 const CHUNK: usize = 128 * 1024;
 
+thread_local! {
+    /// One scratch buffer per worker thread for the life of the thread: allocating it per
+    /// file (or per rayon split) costs a fresh zeroed 128 KiB mapping each time.
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::new());
+}
+
+/// Runs `f` with this thread's scratch buffer.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    SCRATCH.with(|s| f(&mut s.borrow_mut()))
+}
+
 impl Scratch {
     pub(crate) fn new() -> Self {
         Scratch {
@@ -177,7 +188,7 @@ pub(crate) enum FileOutcome {
     /// The path no longer exists.
     Vanished,
     /// The path is no longer a regular file (replaced by a FIFO, socket, device or directory).
-    NotRegular(Metadata),
+    NotRegular(std::fs::FileType),
 }
 
 /// How often a file that changes during hashing is retried before giving up.
@@ -207,7 +218,7 @@ pub(crate) fn hash_file(
         };
         let before = file.metadata().map_err(read_err)?;
         if !before.is_file() {
-            return Ok(FileOutcome::NotRegular(before));
+            return Ok(FileOutcome::NotRegular(before.file_type()));
         }
         let mut hasher = MultiHasher::new(algorithms);
         let mut endings = LineEndings::default();
@@ -335,6 +346,38 @@ mod tests {
             Err(Error::UnknownAlgorithm { name }) if name == "md5"
         ));
         assert!(HashAlgorithm::parse_list(",").is_err());
+    }
+
+    #[test]
+    fn vanished_files_and_swapped_in_fifos_do_not_hash_or_block() {
+        let t = tempfile::tempdir().unwrap();
+        let mut scratch = Scratch::new();
+        let gone = t.path().join("gone");
+        let r = hash_file(&gone, &[HashAlgorithm::Sha256], false, &mut scratch).unwrap();
+        assert!(matches!(r, FileOutcome::Vanished));
+        // A FIFO where the walk saw a file: opened non-blocking, recognised, never read.
+        let fifo = t.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let r = hash_file(&fifo, &[HashAlgorithm::Sha256], false, &mut scratch).unwrap();
+        assert!(matches!(r, FileOutcome::NotRegular(ft) if !ft.is_file()));
+        let file = t.path().join("f");
+        std::fs::write(&file, vec![7u8; 300_000]).unwrap();
+        match hash_file(&file, &[HashAlgorithm::Sha256], false, &mut scratch).unwrap() {
+            FileOutcome::Hashed(d, n) => {
+                assert_eq!(n, 300_000);
+                assert_eq!(
+                    d,
+                    hash_bytes(&[7u8; 300_000], &[HashAlgorithm::Sha256], false)
+                );
+            }
+            _ => panic!("not hashed"),
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod artifacts;
 pub mod command;
+pub mod document;
 pub mod env;
 mod error;
 pub mod exclude;
@@ -17,6 +18,7 @@ mod walk;
 
 pub use artifacts::{ArtifactOptions, Artifacts, NoProgress, Progress, record_artifacts};
 pub use command::{CommandOutcome, CommandSpec, Exit, run_command};
+pub use document::{ArtifactsRef, LinkDocument, SignatureRef};
 pub use error::{Error, PatternError};
 pub use exclude::{DEFAULT_EXCLUDES, Excludes};
 pub use hash::{Digests, HashAlgorithm};

@@ -82,6 +82,14 @@ pub fn build_link(step: &StepInfo, materials: &Artifacts, products: &Artifacts) 
     link.materials = artifact_map(materials);
     link.products = artifact_map(products);
     link.command = step.command.clone();
+    link.byproducts = byproducts(step);
+    link.environment = environment(step);
+    link
+}
+
+/// The link's `byproducts` for a step (empty without a command, as in-toto).
+pub fn byproducts(step: &StepInfo) -> Map<String, Value> {
+    let mut link = Link::new("");
     if let Some(outcome) = &step.outcome {
         link.set_command_byproducts(
             i64::from(outcome.exit.return_value()),
@@ -97,11 +105,11 @@ pub fn build_link(step: &StepInfo, materials: &Artifacts, products: &Artifacts) 
             }
         }
     }
-    link.environment = environment(step);
-    link
+    link.byproducts
 }
 
-fn environment(step: &StepInfo) -> Map<String, Value> {
+/// The link's `environment` for a step: recorded variables and non-default recording options.
+pub fn environment(step: &StepInfo) -> Map<String, Value> {
     let mut env = Map::new();
     if !step.variables.is_empty() {
         env.insert(VARIABLES_KEY.into(), json!(step.variables));

@@ -9,15 +9,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use cairn_model::{Link, Metablock};
-use cairn_record::link::{options_record, unfinished_file_name, OPTIONS_KEY};
-use cairn_record::{Error as RecordError, StepInfo};
+use cairn_record::link::{OPTIONS_KEY, options_record, unfinished_file_name};
+use cairn_record::{ArtifactsRef, Error as RecordError, LinkDocument, SignatureRef, StepInfo};
 use cairn_sign::Signer;
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
 use super::run::{
-    check_out_dir, load_signer, record, write_link, ArtifactArgs, LinkReport, MaterialArgs,
-    OutputArgs, ProductArgs,
+    ArtifactArgs, LinkReport, MaterialArgs, OutputArgs, ProductArgs, check_out_dir, load_signer,
+    record, write_link,
 };
 use crate::output::{Ctx, Status};
 use crate::report::with_hint;
@@ -128,20 +128,45 @@ impl StartArgs {
             options: options_record(&options),
             ..StepInfo::default()
         };
-        let link = cairn_record::build_link(&info, &materials, &Default::default());
-        let mut block = Metablock::unsigned(link.to_signed_value());
-        if let Some(s) = &signer {
-            cairn_sign::metablock::sign(&mut block, s).context("cannot sign the recording state")?;
-        }
-        cairn_record::write_atomic(&path, &block.to_pretty_json())?;
+        let empty = cairn_record::Artifacts::default();
+        let byproducts = cairn_record::link::byproducts(&info);
+        let environment = cairn_record::link::environment(&info);
+        let doc = LinkDocument {
+            name: &info.name,
+            command: &info.command,
+            byproducts: &byproducts,
+            environment: &environment,
+            materials: ArtifactsRef::Recorded(&materials),
+            products: ArtifactsRef::Recorded(&empty),
+        };
+        // The state is always a legacy metablock, signed like in-toto-record's.
+        let sig = match &signer {
+            Some(s) => Some(hex::encode(
+                s.sign(&doc.canonical_signed()?)
+                    .context("cannot sign the recording state")?,
+            )),
+            None => None,
+        };
+        let sigs: Vec<SignatureRef<'_>> = match (&signer, &sig) {
+            (Some(s), Some(sig)) => vec![SignatureRef {
+                keyid: s.key_id().as_str(),
+                sig,
+            }],
+            _ => Vec::new(),
+        };
+        cairn_record::write_atomic(&path, &doc.metablock_json(&sigs))?;
         if ctx.json {
             ctx.out_json(&serde_json::json!({
                 "step": self.step,
                 "state": path,
-                "materials": link.materials.len(),
+                "materials": materials.map.len(),
             }))?;
         }
-        ctx.info(format!("started step {:?}; state in {}", self.step, path.display()));
+        ctx.info(format!(
+            "started step {:?}; state in {}",
+            self.step,
+            path.display()
+        ));
         Ok(Status::Success)
     }
 }
@@ -173,7 +198,9 @@ impl StopArgs {
                     hint,
                 ));
             }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
+            Err(e) => {
+                return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display())));
+            }
         };
         let bad = |source: Box<dyn std::error::Error + Send + Sync>| RecordError::BadState {
             path: path.clone(),
@@ -189,7 +216,10 @@ impl StopArgs {
             let verdict = cairn_sign::metablock::verify(&block, s.public_key())
                 .context("cannot check the recording state's signature")?;
             if !matches!(verdict, cairn_sign::Verdict::Verified(_)) {
-                return Err(bad("its signature by the given key does not verify (was it modified?)".into()).into());
+                return Err(bad(
+                    "its signature by the given key does not verify (was it modified?)".into(),
+                )
+                .into());
             }
         } else if !block.signatures.is_empty() {
             return Err(bad("it is signed; pass the same --key as record start".into()).into());
@@ -211,19 +241,30 @@ impl StopArgs {
             ));
         }
         let products = record(ctx, "products", &self.products.products, &options)?;
-        let mut link = started.clone();
-        link.products = cairn_record::link::artifact_map(&products);
-        let written = write_link(&link, self.output.format, signer.as_ref(), &self.output.out)?;
-        std::fs::remove_file(&path)
-            .with_context(|| format!("wrote {} but cannot remove {}", written.path.display(), path.display()))?;
+        let doc = LinkDocument {
+            name: &started.name,
+            command: &started.command,
+            byproducts: &started.byproducts,
+            environment: &started.environment,
+            materials: ArtifactsRef::Map(&started.materials),
+            products: ArtifactsRef::Recorded(&products),
+        };
+        let written = write_link(&doc, self.output.format, signer.as_ref(), &self.output.out)?;
+        std::fs::remove_file(&path).with_context(|| {
+            format!(
+                "wrote {} but cannot remove {}",
+                written.path.display(),
+                path.display()
+            )
+        })?;
         if ctx.json {
             ctx.out_json(&LinkReport {
                 step: self.step.clone(),
                 link: written.path.clone(),
                 format: self.output.format,
                 keyid: written.keyid.clone(),
-                materials: link.materials.len(),
-                products: link.products.len(),
+                materials: started.materials.len(),
+                products: products.map.len(),
                 return_value: None,
                 notices: products.notices.iter().map(ToString::to_string).collect(),
             })?;

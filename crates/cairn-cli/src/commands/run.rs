@@ -10,13 +10,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
-use cairn_model::{Link, Metablock};
-use cairn_record::link::{link_file_name, link_statement, options_record};
+use cairn_record::link::{link_file_name, options_record};
 use cairn_record::{
-    ArtifactOptions, Artifacts, CommandSpec, Excludes, HashAlgorithm, Notice, Severity, StepInfo,
-    DEFAULT_EXCLUDES,
+    ArtifactOptions, Artifacts, ArtifactsRef, CommandSpec, DEFAULT_EXCLUDES, Excludes,
+    HashAlgorithm, LinkDocument, Notice, Severity, SignatureRef, StepInfo,
 };
-use cairn_sign::{Signer, metablock as mb_sign};
+use cairn_sign::Signer;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
@@ -105,7 +104,12 @@ pub struct ArtifactArgs {
     #[arg(long)]
     pub normalize_line_endings: bool,
     /// Digest algorithms, comma-separated: sha256, sha384, sha512.
-    #[arg(long, value_name = "LIST", default_value = "sha256", env = "CAIRN_HASH")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "sha256",
+        env = "CAIRN_HASH"
+    )]
     pub hash: String,
     /// Record this environment variable in the link (repeatable). Variables that look like
     /// secrets (tokens, keys, passwords) are never recorded.
@@ -140,7 +144,9 @@ pub struct OutputArgs {
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
-    let secs: f64 = s.parse().map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if !secs.is_finite() || secs <= 0.0 || secs > 1e9 {
         return Err(format!("{s:?} is not a positive number of seconds"));
     }
@@ -170,10 +176,10 @@ impl ArtifactArgs {
 
     /// The `--env` variables to record; warns about the ones withheld.
     pub fn variables(&self, ctx: &Ctx) -> BTreeMap<String, String> {
-        let (kept, withheld) = cairn_record::env::select_variables(
-            self.env.iter().map(String::as_str),
-            |n| std::env::var(n).ok(),
-        );
+        let (kept, withheld) =
+            cairn_record::env::select_variables(self.env.iter().map(String::as_str), |n| {
+                std::env::var(n).ok()
+            });
         for name in withheld {
             ctx.warn(format!("not recording {name}: it looks like a secret"));
         }
@@ -190,7 +196,10 @@ pub fn load_signer(key: Option<&Path>) -> anyhow::Result<Option<cairn_sign::Priv
     match parsed {
         cairn_sign::ParsedKey::Private(k) => Ok(Some(k)),
         cairn_sign::ParsedKey::Public(_) => Err(with_hint(
-            anyhow::anyhow!("{} is a public key; signing needs the private key", path.display()),
+            anyhow::anyhow!(
+                "{} is a public key; signing needs the private key",
+                path.display()
+            ),
             "pass the private key file (cairn key generate writes KEY and KEY.pub)",
         )),
     }
@@ -200,12 +209,21 @@ pub fn load_signer(key: Option<&Path>) -> anyhow::Result<Option<cairn_sign::Priv
 pub fn check_out_dir(out: &Path) -> anyhow::Result<()> {
     let meta = std::fs::metadata(out)
         .with_context(|| format!("cannot use output directory {}", out.display()))?;
-    anyhow::ensure!(meta.is_dir(), "output path {} is not a directory", out.display());
+    anyhow::ensure!(
+        meta.is_dir(),
+        "output path {} is not a directory",
+        out.display()
+    );
     Ok(())
 }
 
 /// Records artifacts with a progress bar and reports notices.
-pub fn record(ctx: &Ctx, what: &str, paths: &[PathBuf], options: &ArtifactOptions) -> anyhow::Result<Artifacts> {
+pub fn record(
+    ctx: &Ctx,
+    what: &str,
+    paths: &[PathBuf],
+    options: &ArtifactOptions,
+) -> anyhow::Result<Artifacts> {
     let bar = Bar::new(ctx, what);
     let artifacts = cairn_record::record_artifacts(paths, options, &bar)
         .with_context(|| format!("cannot record {what}"))?;
@@ -303,24 +321,29 @@ pub struct WrittenLink {
     pub keyid: Option<String>,
 }
 
-/// Serialises, signs and atomically writes a link in the chosen format.
+/// Serialises, signs and atomically writes a link in the chosen format, straight from the
+/// recorded artifacts (no JSON tree: a link over 50,000 files stays small in memory).
 pub fn write_link(
-    link: &Link,
+    doc: &LinkDocument<'_>,
     format: LinkFormat,
     signer: Option<&cairn_sign::PrivateKey>,
     out: &Path,
 ) -> anyhow::Result<WrittenLink> {
     let keyid = signer.map(|s| s.key_id().as_str().to_owned());
     let bytes = match format {
-        LinkFormat::Legacy => {
-            let mut block = Metablock::unsigned(link.to_signed_value());
-            if let Some(s) = signer {
-                mb_sign::sign(&mut block, s).context("cannot sign the link")?;
+        LinkFormat::Legacy => match signer {
+            Some(s) => {
+                let canonical = doc.canonical_signed()?;
+                let sig = hex::encode(s.sign(&canonical).context("cannot sign the link")?);
+                doc.metablock_json(&[SignatureRef {
+                    keyid: s.key_id().as_str(),
+                    sig: &sig,
+                }])
             }
-            block.to_pretty_json()
-        }
+            None => doc.metablock_json(&[]),
+        },
         LinkFormat::Statement => {
-            let payload = serde_json::to_vec(&link_statement(link))?;
+            let payload = doc.statement_json();
             let env = match signer {
                 Some(s) => cairn_sign::dsse::sign(IN_TOTO_PAYLOAD_TYPE, payload, s)
                     .context("cannot sign the link")?,
@@ -335,7 +358,7 @@ pub fn write_link(
             v
         }
     };
-    let path = out.join(link_file_name(&link.name, keyid.as_deref()));
+    let path = out.join(link_file_name(doc.name, keyid.as_deref()));
     cairn_record::write_atomic(&path, &bytes)?;
     Ok(WrittenLink { path, keyid })
 }
@@ -420,8 +443,17 @@ impl RunArgs {
         }
 
         let products = record(ctx, "products", &self.products.products, &options)?;
-        let link = cairn_record::build_link(&info, &materials, &products);
-        let written = write_link(&link, self.output.format, signer.as_ref(), &self.output.out)?;
+        let byproducts = cairn_record::link::byproducts(&info);
+        let environment = cairn_record::link::environment(&info);
+        let doc = LinkDocument {
+            name: &info.name,
+            command: &info.command,
+            byproducts: &byproducts,
+            environment: &environment,
+            materials: ArtifactsRef::Recorded(&materials),
+            products: ArtifactsRef::Recorded(&products),
+        };
+        let written = write_link(&doc, self.output.format, signer.as_ref(), &self.output.out)?;
         let exit = info.outcome.as_ref().map(|o| o.exit);
         if ctx.json {
             let mut notices: Vec<String> =
@@ -432,8 +464,8 @@ impl RunArgs {
                 link: written.path.clone(),
                 format: self.output.format,
                 keyid: written.keyid.clone(),
-                materials: link.materials.len(),
-                products: link.products.len(),
+                materials: materials.map.len(),
+                products: products.map.len(),
                 return_value: exit.map(|e| e.return_value()),
                 notices,
             })?;
