@@ -158,8 +158,8 @@ impl PublicKey {
     }
 
     /// Reads a public key from text or bytes: PEM (`PUBLIC KEY`, `RSA PUBLIC KEY`), DER (SPKI
-    /// or PKCS#1) or a securesystemslib JSON key object. Private keys are rejected here; use
-    /// [`crate::parse_key`] to accept either.
+    /// or PKCS#1) or a securesystemslib JSON key object. An unencrypted private key file yields
+    /// its public half; an encrypted one needs [`crate::parse_key`] with a password.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         match crate::pem::parse_key(bytes, None)? {
             crate::ParsedKey::Public(k) => Ok(k),
