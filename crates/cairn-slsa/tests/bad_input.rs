@@ -327,3 +327,30 @@ fn an_id_token_from_another_job_is_refused() {
         })
     ));
 }
+
+#[test]
+fn gitlab_fork_merge_request_names_the_target_project() {
+    let mut env = env_fixture("gitlab-merge-request");
+    // The fork runs the pipeline; the merge request targets example-group/hello-world.
+    env.insert(
+        "CI_PROJECT_URL",
+        "https://gitlab.com/contributor/hello-world",
+    );
+    env.insert("CI_PROJECT_PATH", "contributor/hello-world");
+    env.insert(
+        "CI_MERGE_REQUEST_SOURCE_PROJECT_URL",
+        "https://gitlab.com/contributor/hello-world",
+    );
+    let g = run(&env).unwrap();
+    let json = g.json();
+    assert_eq!(
+        json.pointer("/predicate/buildDefinition/resolvedDependencies/0/uri")
+            .unwrap(),
+        "git+https://gitlab.com/example-group/hello-world@refs/merge-requests/7/head"
+    );
+    assert_eq!(
+        json.pointer("/predicate/buildDefinition/externalParameters/mergeRequest/sourceProject")
+            .unwrap(),
+        "https://gitlab.com/contributor/hello-world"
+    );
+}

@@ -60,8 +60,17 @@ pub(super) fn describe(input: PlatformInput<'_>) -> Result<BuildContext, Error> 
             reason: "expected a hex commit id",
         });
     }
-    let repo = RepoUrl::parse(project_url).map_err(|source| Error::RepositoryUrl {
-        name: "CI_PROJECT_URL",
+    // `refs/merge-requests/*` live in the merge request's target project, which is not the
+    // project running the pipeline when a fork runs it.
+    let (repo_var, repo_text) = match (
+        env.get("CI_MERGE_REQUEST_IID"),
+        env.get("CI_MERGE_REQUEST_PROJECT_URL"),
+    ) {
+        (Some(_), Some(url)) => ("CI_MERGE_REQUEST_PROJECT_URL", url),
+        _ => ("CI_PROJECT_URL", project_url),
+    };
+    let repo = RepoUrl::parse(repo_text).map_err(|source| Error::RepositoryUrl {
+        name: repo_var,
         source,
     })?;
 
