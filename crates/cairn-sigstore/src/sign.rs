@@ -366,6 +366,9 @@ pub fn sign_with_key(
         None
     };
     let tsa_url = services.tsa.as_deref().filter(|_| options.timestamp);
+    if rekor_url.is_none() && tsa_url.is_none() {
+        return Err(Error::NoLogOrTimestamp);
+    }
     let clients = if rekor_url.is_some() || tsa_url.is_some() {
         Some(Clients::new(options.retry)?)
     } else {

@@ -193,7 +193,14 @@ impl SigningArgs {
                     )
                 }
             };
-            let signed = sign_with_key(&services, &key, payload, &options)?;
+            let signed =
+                sign_with_key(&services, &key, payload, &options).map_err(|e| match e {
+                    cairn_sigstore::Error::NoLogOrTimestamp => with_hint(
+                        e.into(),
+                        "add --tlog-upload (Rekor) or --timestamp-server URL (RFC 3161)",
+                    ),
+                    e => e.into(),
+                })?;
             return Ok((signed, "key"));
         }
         let token = self.token(ctx, &services, &options.retry)?;

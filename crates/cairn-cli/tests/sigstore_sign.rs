@@ -1,0 +1,362 @@
+//! `cairn sign` / `cairn attest` end to end against the in-process Sigstore stack (no network):
+//! keyless and key-based bundles, the token sources, and failures with clear messages.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cairn_testkit::sigstore::Stack;
+
+fn cairn() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    // The tests decide which token sources exist.
+    for var in [
+        "CAIRN_IDENTITY_TOKEN",
+        "CAIRN_IDENTITY_TOKEN_FILE",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "SIGSTORE_ID_TOKEN",
+        "CAIRN_KEY",
+        "CAIRN_KEYLESS",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+struct Env {
+    stack: Stack,
+    dir: tempfile::TempDir,
+    trust: PathBuf,
+    file: PathBuf,
+}
+
+fn env() -> Env {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let trust = dir.path().join("trust_config.json");
+    std::fs::write(&trust, serde_json::to_vec(&stack.trust_config()).unwrap()).unwrap();
+    let file = dir.path().join("app.tar.gz");
+    std::fs::write(&file, b"release bytes\n".repeat(100)).unwrap();
+    Env {
+        stack,
+        dir,
+        trust,
+        file,
+    }
+}
+
+impl Env {
+    fn verify(&self, file: &Path, bundle: &Path, identity: &str) -> Output {
+        cairn()
+            .args(["verify", "artifact"])
+            .arg(file)
+            .arg("--bundle")
+            .arg(bundle)
+            .args([
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                &self.stack.issuer(),
+            ])
+            .arg("--trust-config")
+            .arg(&self.trust)
+            .output()
+            .unwrap()
+    }
+
+    fn sign_keyless(&self, bundle: &Path, configure: impl FnOnce(&mut Command)) -> Output {
+        let mut cmd = cairn();
+        cmd.arg("sign")
+            .arg(&self.file)
+            .args(["--keyless", "--no-interactive", "--retries", "2"])
+            .arg("--trust-config")
+            .arg(&self.trust)
+            .arg("--bundle")
+            .arg(bundle);
+        configure(&mut cmd);
+        cmd.output().unwrap()
+    }
+}
+
+#[test]
+fn keyless_sign_and_attest_then_verify() {
+    let e = env();
+    let bundle = e.dir.path().join("app.sigstore.json");
+    let token = e.stack.token("dev@cairn.test", "sigstore", 600);
+    let out = e.sign_keyless(&bundle, |c| {
+        c.args(["--identity-token", &token]);
+    });
+    assert!(out.status.success(), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&bundle).unwrap()).unwrap();
+    assert_eq!(
+        v["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(
+        v["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "hashedrekord"
+    );
+    let out = e.verify(&e.file, &bundle, "dev@cairn.test");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = e.verify(&e.file, &bundle, "someone-else@cairn.test");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+
+    let predicate = e.dir.path().join("provenance.json");
+    std::fs::write(&predicate, br#"{"buildDefinition":{"buildType":"https://example.com/b"},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#).unwrap();
+    let att = e.dir.path().join("app.intoto.sigstore.json");
+    let out = cairn()
+        .arg("attest")
+        .arg(&predicate)
+        .args(["--type", "slsa", "--subject"])
+        .arg(&e.file)
+        .args([
+            "--keyless",
+            "--no-interactive",
+            "--identity-token",
+            &token,
+            "--trust-config",
+        ])
+        .arg(&e.trust)
+        .arg("--bundle")
+        .arg(&att)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&att).unwrap()).unwrap();
+    assert_eq!(
+        v["dsseEnvelope"]["payloadType"],
+        "application/vnd.in-toto+json"
+    );
+    assert_eq!(
+        v["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"],
+        "dsse"
+    );
+    use base64::Engine;
+    let st: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(st["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(st["_type"], "https://in-toto.io/Statement/v1");
+    let out = e.verify(&e.file, &att, "dev@cairn.test");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = e.verify(&predicate, &att, "dev@cairn.test");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a file that is not a subject: {}",
+        show(&out)
+    );
+}
+
+#[test]
+fn token_sources() {
+    let e = env();
+    let token = e.stack.token("ci@cairn.test", "sigstore", 600);
+    // Environment variable.
+    let b = e.dir.path().join("env.json");
+    let out = e.sign_keyless(&b, |c| {
+        c.env("CAIRN_IDENTITY_TOKEN", &token);
+    });
+    assert!(out.status.success(), "{}", show(&out));
+    // Token file.
+    let tf = e.dir.path().join("token");
+    std::fs::write(&tf, format!("{token}\n")).unwrap();
+    let b = e.dir.path().join("file.json");
+    let out = e.sign_keyless(&b, |c| {
+        c.arg("--identity-token-file").arg(&tf);
+    });
+    assert!(out.status.success(), "{}", show(&out));
+    // GitLab CI.
+    let b = e.dir.path().join("gitlab.json");
+    let out = e.sign_keyless(&b, |c| {
+        c.env("SIGSTORE_ID_TOKEN", &token);
+    });
+    assert!(out.status.success(), "{}", show(&out));
+    // GitHub Actions: the runner's token endpoint, asked for audience=sigstore with the bearer.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/token?api-version=2.0",
+        listener.local_addr().unwrap()
+    );
+    let gh_token = token.clone();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut request = Vec::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            request.push(line);
+        }
+        let body = serde_json::json!({"count": 1, "value": gh_token}).to_string();
+        write!(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        request
+    });
+    let b = e.dir.path().join("github.json");
+    let out = e.sign_keyless(&b, |c| {
+        c.env("ACTIONS_ID_TOKEN_REQUEST_URL", &url)
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-secret");
+    });
+    assert!(out.status.success(), "{}", show(&out));
+    let request = server.join().unwrap();
+    assert!(
+        request[0].starts_with("GET /token?api-version=2.0&audience=sigstore "),
+        "{request:?}"
+    );
+    assert!(
+        request
+            .iter()
+            .any(|h| h.to_ascii_lowercase() == "authorization: bearer runner-secret\r\n"),
+        "{request:?}"
+    );
+    assert!(e.verify(&e.file, &b, "ci@cairn.test").status.success());
+    // None at all, and no browser allowed: a usage-grade error with a hint.
+    let b = e.dir.path().join("none.json");
+    let out = e.sign_keyless(&b, |_| {});
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no OIDC identity token found") && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(!b.exists());
+}
+
+#[test]
+fn bad_tokens_and_services_fail_with_clear_errors() {
+    let e = env();
+    let b = e.dir.path().join("x.json");
+    let expired = e.stack.token("dev@cairn.test", "sigstore", -5);
+    let out = e.sign_keyless(&b, |c| {
+        c.args(["--identity-token", &expired]);
+    });
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("expired"),
+        "{}",
+        show(&out)
+    );
+    let wrong_aud = e.stack.token("dev@cairn.test", "not-sigstore", 600);
+    let out = e.sign_keyless(&b, |c| {
+        c.args(["--identity-token", &wrong_aud]);
+    });
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("audience"),
+        "{}",
+        show(&out)
+    );
+    let token = e.stack.token("dev@cairn.test", "sigstore", 600);
+    e.stack
+        .faults
+        .rekor_unavailable
+        .store(100, std::sync::atomic::Ordering::SeqCst);
+    let out = e.sign_keyless(&b, |c| {
+        c.args(["--identity-token", &token]);
+    });
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Rekor request failed after 2 attempt(s)") && err.contains("500"),
+        "{err}"
+    );
+    assert!(!b.exists(), "no bundle is written on failure");
+}
+
+#[test]
+fn key_based_bundles_with_and_without_the_log() {
+    let e = env();
+    let key = e.dir.path().join("k");
+    let out = cairn()
+        .args(["key", "generate", "--type", "ecdsa-p256", "--out"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let public = e.dir.path().join("k.pub");
+    let verify = |bundle: &Path, key: &Path, extra: &[&str]| {
+        cairn()
+            .args(["verify", "artifact"])
+            .arg(&e.file)
+            .arg("--bundle")
+            .arg(bundle)
+            .arg("--key")
+            .arg(key)
+            .arg("--trust-config")
+            .arg(&e.trust)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Without --tlog-upload and without a timestamp the bundle would prove no signing time and
+    // is not a valid bundle: refused, with a hint, and nothing is sent anywhere.
+    let b = e.dir.path().join("key.json");
+    let out = cairn()
+        .arg("sign")
+        .arg(&e.file)
+        .arg("--key")
+        .arg(&key)
+        .arg("--bundle")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tlog-upload"),
+        "{}",
+        show(&out)
+    );
+    assert!(!b.exists());
+    assert_eq!(e.stack.log_size(), 0);
+    // With --tlog-upload: a hashedrekord entry with the public key, fully verified.
+    let b = e.dir.path().join("key-tlog.json");
+    let out = cairn()
+        .arg("sign")
+        .arg(&e.file)
+        .arg("--key")
+        .arg(&key)
+        .arg("--tlog-upload")
+        .arg("--trust-config")
+        .arg(&e.trust)
+        .arg("--bundle")
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(e.stack.log_size(), 1);
+    let out = verify(&b, &public, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&b).unwrap()).unwrap();
+    assert!(
+        v["verificationMaterial"]["publicKey"]["hint"]
+            .as_str()
+            .is_some_and(|h| !h.is_empty())
+    );
+    // Another key: rejected.
+    let other = e.dir.path().join("other");
+    cairn()
+        .args(["key", "generate", "--type", "ecdsa-p256", "--out"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    let out = verify(&b, &e.dir.path().join("other.pub"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+}
