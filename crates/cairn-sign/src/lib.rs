@@ -24,8 +24,8 @@ pub use private::{PrivateKey, RSA_DEFAULT_BITS};
 pub use public::{PublicKey, RSA_MAX_BITS, RSA_MIN_BITS};
 pub use scheme::{EcdsaSignatureFormat, KeyType, Scheme};
 pub use verify::{
-    AcceptedKey, KeyMatch, RejectReason, Rejection, SignatureMatch, ThresholdVerdict, TrustedKey,
-    Verdict,
+    AcceptedKey, KeyMatch, MAX_SIGNATURES, RejectReason, Rejection, SignatureMatch,
+    ThresholdVerdict, TrustedKey, Verdict,
 };
 
 /// Something that signs: a private key on disk, in memory, or elsewhere (a KMS, an ephemeral

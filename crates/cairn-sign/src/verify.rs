@@ -61,7 +61,19 @@ pub enum RejectReason {
     /// The key id names another key and the signature does not verify with this key either.
     #[error("signature is by another key")]
     OtherKey,
+    /// More signatures than any honest document carries; none was checked.
+    #[error("the document has {count} signatures (at most {max} are checked)")]
+    TooManySignatures {
+        /// How many there are.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
 }
+
+/// Most signatures cairn checks on one document: every key is tried against every signature
+/// whose key id does not match, so this bounds the work a hostile document can cause.
+pub const MAX_SIGNATURES: usize = 256;
 
 fn display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
@@ -122,6 +134,18 @@ pub(crate) fn verify_one(
                 index: None,
                 keyid: None,
                 reason: RejectReason::NoSignatures,
+            }],
+        };
+    }
+    if sigs.len() > MAX_SIGNATURES {
+        return Verdict::Rejected {
+            rejections: vec![Rejection {
+                index: None,
+                keyid: None,
+                reason: RejectReason::TooManySignatures {
+                    count: sigs.len(),
+                    max: MAX_SIGNATURES,
+                },
             }],
         };
     }

@@ -191,6 +191,17 @@ fn threshold_counts_distinct_keys_only() {
             .is_met()
     );
     assert!(metablock::verify_threshold(&mb, &trusted, 0).is_err());
+    // A document with more signatures than the limit is rejected without checking them.
+    let mut flood = dsse::sign("t", b"x".to_vec(), &a).unwrap();
+    let one = flood.signatures[0].clone();
+    flood.signatures = vec![one; cairn_sign::MAX_SIGNATURES + 1];
+    match dsse::verify(&flood, a.public_key()) {
+        Verdict::Rejected { rejections } => assert!(matches!(
+            rejections[0].reason,
+            RejectReason::TooManySignatures { .. }
+        )),
+        v => panic!("{v:?}"),
+    }
     // DSSE: two copies of one signature count once.
     let mut env = dsse::sign("t", b"x".to_vec(), &a).unwrap();
     env.signatures.push(env.signatures[0].clone());
