@@ -51,15 +51,15 @@ pub enum Error {
         name: String,
     },
     /// A signer is not exactly one of key, keyPem, identity, identityRegexp.
-    #[error(
-        "signer {name:?}: give exactly one of `key`, `keyPem`, `identity`, `identityRegexp`"
-    )]
+    #[error("signer {name:?}: give exactly one of `key`, `keyPem`, `identity`, `identityRegexp`")]
     SignerKind {
         /// The signer.
         name: String,
     },
     /// A keyless signer without an issuer.
-    #[error("signer {name:?}: keyless signers need `issuer` (e.g. https://token.actions.githubusercontent.com)")]
+    #[error(
+        "signer {name:?}: keyless signers need `issuer` (e.g. https://token.actions.githubusercontent.com)"
+    )]
     MissingIssuer {
         /// The signer.
         name: String,

@@ -164,7 +164,11 @@ pub fn evaluate(
                 "{} signer(s), {} requirement(s){}",
                 policy.signers.len(),
                 policy.requirements.len(),
-                if policy.has_layout() { ", a layout" } else { "" }
+                if policy.has_layout() {
+                    ", a layout"
+                } else {
+                    ""
+                }
             ),
         )
         .with_evidence(Evidence::value(
@@ -425,7 +429,10 @@ fn requirement(
             format!("{} signed by {}", reports[v.index].source, v.identity),
             sub,
         )
-        .with_evidence(Evidence::value("bundle", reports[v.index].bundle_digest.clone()));
+        .with_evidence(Evidence::value(
+            "bundle",
+            reports[v.index].bundle_digest.clone(),
+        ));
         if group.outcome != Outcome::Fail {
             passing_identities.insert(v.identity.clone());
         }
@@ -440,7 +447,11 @@ fn requirement(
             threshold_title,
             format!(
                 "{n} distinct signer(s) with passing attestations: {}",
-                passing_identities.iter().cloned().collect::<Vec<_>>().join(", ")
+                passing_identities
+                    .iter()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     } else if candidates.is_empty() {

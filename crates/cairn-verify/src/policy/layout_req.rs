@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use cairn_model::dsse::Envelope;
-use cairn_model::layout::Layout;
 use cairn_model::key::LayoutKey;
+use cairn_model::layout::Layout;
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -56,7 +56,10 @@ pub(crate) fn check(
             let Some(step) = layout.step(&link.name) else {
                 filed.push(Evidence::value(
                     source.clone(),
-                    format!("link for step '{}', which the layout does not have", link.name),
+                    format!(
+                        "link for step '{}', which the layout does not have",
+                        link.name
+                    ),
                 ));
                 continue;
             };
@@ -109,7 +112,10 @@ pub(crate) fn check(
         Check::pass(
             "layout.subject",
             "the subject is a product of the supply chain",
-            format!("a verified link lists {} among its products", subject.digest()),
+            format!(
+                "a verified link lists {} among its products",
+                subject.digest()
+            ),
         )
     } else {
         Check::fail(

@@ -363,12 +363,10 @@ fn signer(s: &SignerDocument, base: &Path) -> Result<Signer, Error> {
     }
     let identity = match (&s.identity, &s.identity_regexp) {
         (Some(id), _) => Identity::exact(id.clone()),
-        (None, Some(re)) => {
-            Identity::pattern(re).map_err(|source| Error::IdentityPattern {
-                name: s.name.clone(),
-                source,
-            })?
-        }
+        (None, Some(re)) => Identity::pattern(re).map_err(|source| Error::IdentityPattern {
+            name: s.name.clone(),
+            source,
+        })?,
         (None, None) => unreachable!("one of identity/identityRegexp is set"),
     };
     let Some(issuer) = s.issuer.clone().filter(|i| !i.is_empty()) else {
@@ -398,12 +396,13 @@ fn requirement(r: &RequirementDocument, signers: &[Signer]) -> Result<Requiremen
     } else {
         let mut out = Vec::new();
         for name in &r.signers {
-            let i = signers.iter().position(|s| &s.name == name).ok_or_else(|| {
-                Error::UnknownSigner {
+            let i = signers
+                .iter()
+                .position(|s| &s.name == name)
+                .ok_or_else(|| Error::UnknownSigner {
                     requirement: r.name.clone(),
                     signer: name.clone(),
-                }
-            })?;
+                })?;
             if !out.contains(&i) {
                 out.push(i);
             }

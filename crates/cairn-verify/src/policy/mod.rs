@@ -31,8 +31,6 @@ mod tests;
 mod vsa;
 
 pub use error::Error;
-pub use evaluate::{
-    AttestationReport, BundleInput, EvalOptions, Evaluation, Subject, evaluate,
-};
+pub use evaluate::{AttestationReport, BundleInput, EvalOptions, Evaluation, Subject, evaluate};
 pub use load::{MAX_POLICY_SIZE, Policy, PredicateMatch, Requirement, Signer, SignerKind};
 pub use vsa::{VsaOptions, vsa_statement};

@@ -55,11 +55,7 @@ impl CelRule {
         match program.execute(&ctx) {
             Ok(cel::Value::Bool(true)) => Check::pass(id, title, "true"),
             Ok(cel::Value::Bool(false)) => Check::fail(id, title, "evaluated to false"),
-            Ok(other) => Check::fail(
-                id,
-                title,
-                format!("evaluated to {other:?}, not a boolean"),
-            ),
+            Ok(other) => Check::fail(id, title, format!("evaluated to {other:?}, not a boolean")),
             Err(e) => Check::fail(id, title, format!("evaluation error: {e}")),
         }
     }
@@ -181,7 +177,9 @@ impl SbomRules {
                         let mut what = format!(
                             "{} {}",
                             pkg.name,
-                            pkg.purl.as_deref().unwrap_or(pkg.version.as_deref().unwrap_or(""))
+                            pkg.purl
+                                .as_deref()
+                                .unwrap_or(pkg.version.as_deref().unwrap_or(""))
                         );
                         what = format!("{} (denied by {pattern}", what.trim_end());
                         if let Some(r) = &d.reason {

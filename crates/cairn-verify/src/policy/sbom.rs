@@ -42,7 +42,10 @@ pub(crate) fn packages(predicate_type: &str, predicate: &Value) -> Vec<Package> 
                 .collect();
             out.push(Package {
                 name: str_field(p, "name"),
-                version: p.get("versionInfo").and_then(Value::as_str).map(str::to_owned),
+                version: p
+                    .get("versionInfo")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 purl,
                 licenses,
             });
@@ -64,7 +67,10 @@ pub(crate) fn packages(predicate_type: &str, predicate: &Value) -> Vec<Package> 
 }
 
 fn str_field(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn cyclonedx_component(c: &Value, out: &mut Vec<Package>, depth: usize) {

@@ -39,7 +39,8 @@ pub fn vsa_statement(
     } else {
         levels.push("SLSA_BUILD_LEVEL_0".to_owned());
     }
-    let mut policy_rd = ResourceDescriptor::subject(policy.name.clone(), DigestSet::sha256(&policy.digest));
+    let mut policy_rd =
+        ResourceDescriptor::subject(policy.name.clone(), DigestSet::sha256(&policy.digest));
     policy_rd.name = None;
     policy_rd.uri = Some(opts.policy_uri.clone());
     let input_attestations = evaluation
