@@ -80,15 +80,29 @@ pub struct LinkData {
     pub byproducts: Map<String, Value>,
 }
 
-/// A parsed signed document.
+/// What a document holds, known before its content is extracted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A legacy link (`_type: link`).
+    Link,
+    /// A layout (`_type: layout`).
+    Layout,
+    /// An in-toto Statement with the link v0.3 predicate.
+    LinkStatement,
+}
+
+/// A parsed signed document. Its content is extracted with [`RawDocument::into_payload`] once
+/// the signature has been checked (extraction moves the parsed JSON rather than copying it:
+/// links can carry tens of thousands of artifacts).
 #[derive(Debug, Clone)]
-pub struct Document {
+pub struct RawDocument {
     /// How it was wrapped.
     pub form: Form,
     /// The signed container.
     pub container: Container,
-    /// Its content.
-    pub payload: Payload,
+    kind: Kind,
+    /// The parsed DSSE payload (for metablocks the content is the container's `signed`).
+    inner: Option<Value>,
 }
 
 /// Why a document could not be read.
@@ -138,7 +152,7 @@ pub enum DocumentError {
     },
 }
 
-impl Document {
+impl RawDocument {
     /// Parses a document from the bytes of a file.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
         let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
@@ -162,12 +176,13 @@ impl Document {
                     what: "metablock",
                     message: format!("signatures: {e}"),
                 })?;
+            let kind = legacy_kind(&signed)?;
             let mb = Metablock { signed, signatures };
-            let payload = payload_from_legacy(&mb.signed)?;
-            return Ok(Document {
+            return Ok(RawDocument {
                 form: Form::Metablock,
                 container: Container::Metablock(mb),
-                payload,
+                kind,
+                inner: None,
             });
         }
         if obj.contains_key("payload") && obj.contains_key("payloadType") {
@@ -182,22 +197,21 @@ impl Document {
                 });
             }
             let inner = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
-            let kind = inner
+            let type_ = inner
                 .get("_type")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let (form, payload) = if STATEMENT_TYPES.contains(&kind) {
-                (
-                    Form::DsseStatement,
-                    Payload::Link(link_from_statement(&inner)?),
-                )
+            let (form, kind) = if STATEMENT_TYPES.contains(&type_) {
+                check_statement(&inner)?;
+                (Form::DsseStatement, Kind::LinkStatement)
             } else {
-                (Form::DsseLegacy, payload_from_legacy(&inner)?)
+                (Form::DsseLegacy, legacy_kind(&inner)?)
             };
-            return Ok(Document {
+            return Ok(RawDocument {
                 form,
                 container: Container::Dsse(env),
-                payload,
+                kind,
+                inner: Some(inner),
             });
         }
         if obj
@@ -210,9 +224,97 @@ impl Document {
         Err(DocumentError::UnknownContainer)
     }
 
+    /// What the document holds.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The signed content as JSON: the metablock's `signed`, or the DSSE payload.
+    pub fn content(&self) -> &Value {
+        match (&self.container, &self.inner) {
+            (_, Some(inner)) => inner,
+            (Container::Metablock(mb), None) => &mb.signed,
+            (Container::Dsse(_), None) => &Value::Null,
+        }
+    }
+
+    /// Extracts the content (moving, not copying, the parsed JSON).
+    pub fn into_payload(self) -> Result<Payload, DocumentError> {
+        let value = match (self.container, self.inner) {
+            (_, Some(inner)) => inner,
+            (Container::Metablock(mb), None) => mb.signed,
+            (Container::Dsse(_), None) => Value::Null,
+        };
+        match self.kind {
+            Kind::Layout => Ok(Payload::Layout(value)),
+            Kind::Link => Ok(Payload::Link(link_from_legacy(value)?)),
+            Kind::LinkStatement => Ok(Payload::Link(link_from_statement(&value)?)),
+        }
+    }
+
+    /// A copy of the content, extracted (the document stays usable).
+    pub fn extract(&self) -> Result<Payload, DocumentError> {
+        let value = self.content().clone();
+        match self.kind {
+            Kind::Layout => Ok(Payload::Layout(value)),
+            Kind::Link => Ok(Payload::Link(link_from_legacy(value)?)),
+            Kind::LinkStatement => Ok(Payload::Link(link_from_statement(&value)?)),
+        }
+    }
+
     /// Checks whether `key` (declared in a layout as `declared`) signed the document.
     pub fn verify(&self, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
-        match &self.container {
+        verify_container(&self.container, key, declared)
+    }
+
+    /// The key ids its signatures declare.
+    pub fn declared_keyids(&self) -> Vec<String> {
+        declared_keyids(&self.container)
+    }
+}
+
+/// A parsed signed document with its content extracted (a copy of the parsed JSON). For large
+/// links prefer [`RawDocument`], which extracts by moving after the signature check.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// How it was wrapped.
+    pub form: Form,
+    /// The signed container.
+    pub container: Container,
+    /// Its content.
+    pub payload: Payload,
+}
+
+impl Document {
+    /// Parses a document from the bytes of a file.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let raw = RawDocument::from_slice(bytes)?;
+        let payload = raw.extract()?;
+        Ok(Document {
+            form: raw.form,
+            container: raw.container,
+            payload,
+        })
+    }
+
+    /// Checks whether `key` (declared in a layout as `declared`) signed the document.
+    pub fn verify(&self, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
+        verify_container(&self.container, key, declared)
+    }
+
+    /// The key ids its signatures declare.
+    pub fn declared_keyids(&self) -> Vec<String> {
+        declared_keyids(&self.container)
+    }
+}
+
+fn verify_container(
+    container: &Container,
+    key: &PublicKey,
+    declared: Option<&KeyId>,
+) -> SigVerdict {
+    {
+        match container {
             Container::Metablock(mb) => {
                 let result = match declared {
                     Some(d) => cairn_sign::metablock::verify_with_key_id(mb, key, d),
@@ -230,24 +332,36 @@ impl Document {
             },
         }
     }
+}
 
-    /// The key ids its signatures declare.
-    pub fn declared_keyids(&self) -> Vec<String> {
-        match &self.container {
-            Container::Metablock(mb) => mb.signatures.iter().map(|s| s.keyid.clone()).collect(),
-            Container::Dsse(env) => env.signatures.iter().map(|s| s.keyid.clone()).collect(),
-        }
+fn declared_keyids(container: &Container) -> Vec<String> {
+    match container {
+        Container::Metablock(mb) => mb.signatures.iter().map(|s| s.keyid.clone()).collect(),
+        Container::Dsse(env) => env.signatures.iter().map(|s| s.keyid.clone()).collect(),
     }
 }
 
-fn payload_from_legacy(signed: &Value) -> Result<Payload, DocumentError> {
+fn legacy_kind(signed: &Value) -> Result<Kind, DocumentError> {
     match signed.get("_type").and_then(Value::as_str) {
-        Some("link") => Ok(Payload::Link(link_from_legacy(signed)?)),
-        Some("layout") => Ok(Payload::Layout(signed.clone())),
+        Some("link") => Ok(Kind::Link),
+        Some("layout") => Ok(Kind::Layout),
         other => Err(DocumentError::PayloadKind {
             found: other.unwrap_or_default().to_owned(),
         }),
     }
+}
+
+fn check_statement(statement: &Value) -> Result<(), DocumentError> {
+    let predicate_type = statement
+        .get("predicateType")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if predicate_type != LINK_PREDICATE_V03 {
+        return Err(DocumentError::PredicateType {
+            found: predicate_type.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 fn link_err(message: impl Into<String>) -> DocumentError {
@@ -256,61 +370,71 @@ fn link_err(message: impl Into<String>) -> DocumentError {
     }
 }
 
-/// The legacy link fields cairn needs, read straight from the JSON value (the same checks as
-/// [`cairn_model::link::Link::from_signed`], without building an intermediate `Link`: links
-/// can carry tens of thousands of artifacts).
-fn link_from_legacy(signed: &Value) -> Result<LinkData, DocumentError> {
-    let name = signed
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or_else(|| link_err("name is missing or not a string"))?
-        .to_owned();
-    let command = match signed.get("command") {
+/// The legacy link fields cairn needs, moved out of the JSON value (the same checks as
+/// [`cairn_model::link::Link::from_signed`], without copying: links can carry tens of
+/// thousands of artifacts).
+fn link_from_legacy(signed: Value) -> Result<LinkData, DocumentError> {
+    let Value::Object(mut obj) = signed else {
+        return Err(link_err("the link is not an object"));
+    };
+    let name = match obj.remove("name") {
+        Some(Value::String(s)) => s,
+        _ => return Err(link_err("name is missing or not a string")),
+    };
+    let command = match obj.remove("command") {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| v.as_str().map(str::to_owned))
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| link_err("command is not a list of strings"))?,
         Some(_) => return Err(link_err("command is not a list of strings")),
     };
-    let byproducts = match signed.get("byproducts") {
+    let byproducts = match obj.remove("byproducts") {
         None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+        Some(Value::Object(m)) => m,
         Some(_) => return Err(link_err("byproducts is not an object")),
     };
-    let artifacts = |field: &str| -> Result<ArtifactMap, DocumentError> {
-        let mut out = ArtifactMap::new();
-        let Some(v) = signed.get(field).filter(|v| !v.is_null()) else {
-            return Ok(out);
+    let mut artifacts = |field: &str| -> Result<ArtifactMap, DocumentError> {
+        let map = match obj.remove(field) {
+            None | Some(Value::Null) => return Ok(ArtifactMap::new()),
+            Some(Value::Object(m)) => m,
+            Some(_) => return Err(link_err(format!("{field} is not an object"))),
         };
-        let obj = v
-            .as_object()
-            .ok_or_else(|| link_err(format!("{field} is not an object")))?;
-        for (path, digests) in obj {
-            let digests = digests
-                .as_object()
-                .ok_or_else(|| link_err(format!("{field} {path:?}: digests are not an object")))?;
-            let mut map = BTreeMap::new();
-            for (alg, hex) in digests {
-                let hex = hex.as_str().ok_or_else(|| {
-                    link_err(format!("{field} {path:?}: {alg} digest is not a string"))
-                })?;
-                map.insert(alg.clone(), hex.to_owned());
-            }
-            let set = DigestSet::from_map_unchecked(map);
-            set.validate()
-                .map_err(|e| link_err(format!("{field} {path:?}: {e}")))?;
-            out.insert(path.clone(), set);
-        }
-        Ok(out)
+        map.into_iter()
+            .map(|(path, digests)| {
+                let Value::Object(digests) = digests else {
+                    return Err(link_err(format!(
+                        "{field} {path:?}: digests are not an object"
+                    )));
+                };
+                let digests = digests
+                    .into_iter()
+                    .map(|(alg, hex)| match hex {
+                        Value::String(h) => Ok((alg, h)),
+                        _ => Err(link_err(format!(
+                            "{field} {path:?}: {alg} digest is not a string"
+                        ))),
+                    })
+                    .collect::<Result<BTreeMap<_, _>, _>>()?;
+                let set = DigestSet::from_map_unchecked(digests);
+                set.validate()
+                    .map_err(|e| link_err(format!("{field} {path:?}: {e}")))?;
+                Ok((path, set))
+            })
+            .collect()
     };
+    let materials = artifacts("materials")?;
+    let products = artifacts("products")?;
     Ok(LinkData {
         name,
         command,
         artifacts: LinkArtifacts {
-            materials: artifacts("materials")?,
-            products: artifacts("products")?,
+            materials,
+            products,
         },
         byproducts,
     })

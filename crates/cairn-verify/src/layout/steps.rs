@@ -9,7 +9,7 @@ use cairn_model::layout::{Layout, Step};
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
 use chrono::{DateTime, Utc};
 
-use super::document::{Container, Document, Payload};
+use super::document::{Container, Payload, RawDocument};
 use super::x509;
 use crate::verdict::Evidence;
 
@@ -101,7 +101,7 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                 }
             };
             found_any = true;
-            let doc = match Document::from_slice(&bytes) {
+            let doc = match RawDocument::from_slice(&bytes) {
                 Ok(d) => d,
                 Err(e) => {
                     statuses.push(format!("{name}: {}", error_chain(&e)));
@@ -127,7 +127,15 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                     continue;
                 }
             }
-            if let Payload::Link(link) = &doc.payload
+            let form = doc.form;
+            let payload = match doc.into_payload() {
+                Ok(p) => p,
+                Err(e) => {
+                    statuses.push(format!("{name}: {}", error_chain(&e)));
+                    continue;
+                }
+            };
+            if let Payload::Link(link) = &payload
                 && link.name != step.name
             {
                 statuses.push(format!(
@@ -136,11 +144,11 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                 ));
                 continue;
             }
-            let kind = match &doc.payload {
+            let kind = match &payload {
                 Payload::Link(_) => "link",
                 Payload::Layout(_) => "sublayout",
             };
-            statuses.push(format!("{name}: signed {kind} ({})", doc.form.describe()));
+            statuses.push(format!("{name}: signed {kind} ({})", form.describe()));
             let material = key.to_spki_der().to_vec();
             if seen_keys.contains(&material) {
                 statuses.push("same key as another functionary: counted once".to_owned());
@@ -152,7 +160,7 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                 keyid: functionary.keyid.clone(),
                 file_prefix: prefix,
                 key: key.clone(),
-                payload: doc.payload,
+                payload,
             });
             break;
         }
@@ -233,7 +241,7 @@ fn certificate_links(
             .to_owned();
         let Ok(doc) = std::fs::read(&path)
             .map_err(|_| ())
-            .and_then(|b| Document::from_slice(&b).map_err(|_| ()))
+            .and_then(|b| RawDocument::from_slice(&b).map_err(|_| ()))
         else {
             continue;
         };
@@ -255,14 +263,15 @@ fn certificate_links(
                 SigVerdict::Rejected { .. } => {
                     format!("{name}: signature does not verify with the certificate's key")
                 }
-                SigVerdict::Verified(_) => match &doc.payload {
-                    Payload::Link(l) if l.name != step.name => {
+                SigVerdict::Verified(_) => match doc.into_payload() {
+                    Err(e) => format!("{name}: {}", error_chain(&e)),
+                    Ok(Payload::Link(l)) if l.name != step.name => {
                         format!(
                             "{name}: the link is for step '{}', not '{}'",
                             l.name, step.name
                         )
                     }
-                    _ => {
+                    Ok(payload) => {
                         let material = key.to_spki_der().to_vec();
                         if !seen_keys.contains(&material) {
                             seen_keys.push(material);
@@ -272,7 +281,7 @@ fn certificate_links(
                             keyid: KeyId::new(keyid.clone()),
                             file_prefix: prefix,
                             key,
-                            payload: doc.payload,
+                            payload,
                         });
                         format!("{name}: signed by a certificate that meets the step's constraints")
                     }
