@@ -94,6 +94,11 @@ pub enum Command {
     ///
     /// Example: cairn promote staging.example/app:1.2 prod.example/app:1.2 --policy policy.yaml
     Promote(commands::promote::PromoteArgs),
+    /// Check an attestation policy, or run it against recorded cases.
+    ///
+    /// Example: cairn policy test policy.yaml --fixtures ./cases
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
     /// Run the whole chain locally on a small bundled project (no network, no server).
     Demo(commands::demo::DemoArgs),
 }

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Attach(cmd) => cmd.run(&ctx),
         Command::Attestations(cmd) => cmd.run(&ctx),
         Command::Promote(cmd) => cmd.run(&ctx),
+        Command::Policy(cmd) => cmd.run(&ctx),
         Command::Provenance(cmd) => cmd.run(&ctx),
         Command::Run(cmd) => cmd.run(&ctx),
         Command::Record(cmd) => cmd.run(&ctx),

@@ -6,6 +6,7 @@ pub mod attestations;
 pub mod demo;
 pub mod key;
 pub mod layout;
+pub mod policy;
 pub mod promote;
 pub mod provenance;
 pub mod record;

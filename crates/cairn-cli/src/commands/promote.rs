@@ -2,16 +2,24 @@
 //! digest against the policy, then copy exactly it (manifests, blobs, index, attestations) to
 //! DST and move DST's tag last.
 //!
-//! The copy half lives in cairn-oci (`cairn_oci::promote`, which refuses any digest other than
-//! the approved one). The policy engine is not wired in yet, so this command refuses to run
-//! rather than promote anything unverified: there is no flag that skips verification.
+//! The digest verified is the digest copied: the copy half (`cairn_oci::promote`) refuses any
+//! digest other than the one the [`cairn_oci::Approval`] names, and the approval is only made
+//! from a passing verdict. A tag moved on SRC after resolution changes nothing. When
+//! verification fails nothing is written, so DST's tag stays as it was; when the copy fails,
+//! the tag (written last) stays as it was too. Re-running a finished promotion copies nothing
+//! and sets the same tag.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use cairn_oci::{Approval, CopyOptions, CopyReport, PlatformSelection, resolve};
 use clap::Args;
+use serde::Serialize;
 
-use super::attach::{RegistryArgs, parse_ref};
+use super::attach::{RegistryArgs, open_repo, parse_ref};
+use super::verify::image::{
+    SubjectReport, TrustRootArgs, load_policy, render, subjects_of, verify_digest,
+};
 use crate::output::{Ctx, Status};
 use crate::report::with_hint;
 
@@ -31,27 +39,156 @@ pub struct PromoteArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Promote only this platform's manifest of a multi-platform index (os/arch[/variant]).
-    #[arg(long, env = "CAIRN_PLATFORM")]
+    #[arg(long, env = "CAIRN_PLATFORM", conflicts_with = "all_platforms")]
     pub platform: Option<String>,
+    /// For an index: require every platform manifest to pass the policy too (by default the
+    /// index digest itself is verified).
+    #[arg(long, env = "CAIRN_ALL_PLATFORMS")]
+    pub all_platforms: bool,
+    /// Show every check, not only the failing ones and the top level.
+    #[arg(long)]
+    pub verbose_checks: bool,
+    #[command(flatten)]
+    pub trust: TrustRootArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
 
+#[derive(Serialize)]
+struct Report {
+    src: String,
+    dst: String,
+    digest: String,
+    passed: bool,
+    promoted: bool,
+    subjects: Vec<SubjectReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    copy: Option<CopyReport>,
+}
+
 impl PromoteArgs {
-    pub fn run(self, _ctx: &Ctx) -> anyhow::Result<Status> {
-        // Validate everything that can be validated offline, so scripts fail early and clearly.
-        parse_ref(&self.src)?;
-        parse_ref(&self.dst)?;
-        if let Some(p) = &self.platform {
-            p.parse::<cairn_oci::PlatformSpec>()?;
+    pub fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
+        let src_ref = parse_ref(&self.src)?;
+        let dst_ref = parse_ref(&self.dst)?;
+        if dst_ref.digest().is_some() {
+            return Err(with_hint(
+                anyhow::anyhow!("the destination `{}` names a digest", self.dst),
+                "give DST as registry/repo[:tag] or oci:DIR[:TAG]; the digest is SRC's verified digest",
+            ));
         }
-        std::fs::metadata(&self.policy)
-            .with_context(|| format!("cannot read policy {}", self.policy.display()))?;
-        Err(with_hint(
-            anyhow::anyhow!(
-                "policy engine not available yet: refusing to promote an unverified image"
-            ),
-            "cairn promote only copies a digest that passed `cairn verify image --policy`; until that engine ships, copy with skopeo or crane after your own checks",
-        ))
+        let selection = match &self.platform {
+            Some(p) => PlatformSelection::One(p.parse::<cairn_oci::PlatformSpec>()?),
+            None => PlatformSelection::All,
+        };
+        let policy = load_policy(&self.policy)?;
+        let root = self.trust.load()?;
+        let client = self.registry.client(ctx)?;
+        let src = open_repo(&src_ref, &client, false)?;
+
+        // Resolve once. Everything below uses `resolved`; SRC's tag is never read again.
+        let resolved = resolve(src.as_ref(), &src_ref.reference(), &selection)
+            .with_context(|| format!("cannot resolve {src_ref}"))?;
+        let digest = resolved.digest().clone();
+        ctx.info(format!("{src_ref} resolved to {digest}"));
+
+        let mut subjects = Vec::new();
+        let mut targets = vec![(None, digest.clone())];
+        if self.all_platforms {
+            for t in subjects_of(&resolved, true)? {
+                if t.1 != digest {
+                    targets.push(t);
+                }
+            }
+        }
+        for (platform, d) in targets {
+            let (_, report) = verify_digest(
+                ctx,
+                src.as_ref(),
+                &src_ref.name(),
+                &d,
+                platform,
+                &policy,
+                &root,
+            )?;
+            subjects.push(report);
+        }
+        let passed = subjects.iter().all(|s| s.evaluation.verdict.passed());
+        let dst_tag = dst_ref.tag().map(str::to_owned);
+        let mut report = Report {
+            src: src_ref.to_string(),
+            dst: dst_ref.to_string(),
+            digest: digest.to_string(),
+            passed,
+            promoted: false,
+            subjects,
+            copy: None,
+        };
+        if !passed {
+            if ctx.json {
+                ctx.out_json(&report)?;
+            } else {
+                for s in &report.subjects {
+                    render(ctx, s, self.verbose_checks)?;
+                }
+                ctx.out(format!(
+                    "refused: {digest} does not satisfy {}; {} left unchanged",
+                    policy.source, dst_ref
+                ))?;
+            }
+            return Ok(Status::Failed);
+        }
+
+        let approval = Approval::new(
+            digest.clone(),
+            format!("policy {} passed for {digest}", policy.source),
+        );
+        let dst = open_repo(&dst_ref, &client, !self.dry_run)?;
+        let options = CopyOptions {
+            dry_run: self.dry_run,
+            ..CopyOptions::default()
+        };
+        let copied = cairn_oci::promote(
+            src.as_ref(),
+            &resolved,
+            &approval,
+            dst.as_ref(),
+            dst_tag.as_deref(),
+            &options,
+        )
+        .with_context(|| {
+            format!(
+                "cannot copy {digest} to {dst_ref}; its tag was not moved{}",
+                dst_tag
+                    .as_deref()
+                    .map(|t| format!(" (still where it was: {t})"))
+                    .unwrap_or_default()
+            )
+        })?;
+        report.promoted = !self.dry_run;
+        if ctx.json {
+            report.copy = Some(copied);
+            ctx.out_json(&report)?;
+        } else {
+            for s in &report.subjects {
+                render(ctx, s, self.verbose_checks)?;
+            }
+            let verb = if self.dry_run { "would copy" } else { "copied" };
+            ctx.out(format!(
+                "{verb} {digest} -> {dst_ref}: {} manifest(s) ({} present), {} blob(s) ({} mounted, {} present), {} referrer(s), {} cosign tag(s){}",
+                copied.manifests_copied,
+                copied.manifests_present,
+                copied.blobs_copied,
+                copied.blobs_mounted,
+                copied.blobs_present,
+                copied.referrers.len(),
+                copied.cosign_tags.len(),
+                match (&copied.tag, self.dry_run) {
+                    (Some(t), false) => format!("; tag {t} -> {digest}"),
+                    (Some(t), true) => format!("; would tag {t}"),
+                    (None, _) => String::new(),
+                }
+            ))?;
+        }
+        Ok(Status::Success)
     }
 }

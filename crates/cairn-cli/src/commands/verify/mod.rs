@@ -2,6 +2,7 @@
 //! live in sibling modules).
 
 pub mod artifact;
+pub mod image;
 pub mod layout;
 
 use clap::Subcommand;
@@ -21,6 +22,10 @@ pub enum VerifyCommand {
     ///
     /// Example: cairn verify layout root.layout --layout-key owner.pub --links ./links
     Layout(layout::LayoutArgs),
+    /// Verify an image's attestations against a policy (signers, provenance, SBOM, layout, CEL).
+    ///
+    /// Example: cairn verify image ghcr.io/acme/app:1.2 --policy policy.yaml
+    Image(image::ImageArgs),
 }
 
 impl VerifyCommand {
@@ -28,6 +33,7 @@ impl VerifyCommand {
         match self {
             VerifyCommand::Artifact(args) => args.run(ctx),
             VerifyCommand::Layout(args) => args.run(ctx),
+            VerifyCommand::Image(args) => args.run(ctx),
         }
     }
 }
