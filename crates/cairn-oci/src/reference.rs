@@ -467,4 +467,38 @@ mod tests {
         let r = OciRef::parse(&format!("oci:dir@{d}")).expect("valid");
         assert_eq!(r.digest(), Some(&d));
     }
+
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn component() -> impl Strategy<Value = String> {
+            "[a-z0-9]{1,8}([._-][a-z0-9]{1,8}){0,2}"
+        }
+
+        proptest! {
+            #[test]
+            fn parse_never_panics(s in "\\PC{0,80}") {
+                let _ = OciRef::parse(&s);
+            }
+
+            #[test]
+            fn display_round_trips(
+                host in "[a-z]{1,8}\\.[a-z]{2,4}(:[0-9]{1,5})?",
+                path in proptest::collection::vec(component(), 1..4),
+                tag in proptest::option::of("[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}"),
+                digest in proptest::option::of(proptest::collection::vec(any::<u8>(), 1..16)),
+            ) {
+                let mut s = format!("{host}/{}", path.join("/"));
+                if let Some(t) = &tag { s.push(':'); s.push_str(t); }
+                let d = digest.map(|b| Digest::sha256_of(&b));
+                if let Some(d) = &d { s.push('@'); s.push_str(&d.to_string()); }
+                let r = OciRef::parse(&s).expect("generated references are valid");
+                prop_assert_eq!(r.to_string(), s.clone());
+                prop_assert_eq!(OciRef::parse(&r.to_string()).expect("reparse"), r.clone());
+                prop_assert_eq!(r.tag(), tag.as_deref());
+                prop_assert_eq!(r.digest(), d.as_ref());
+            }
+        }
+    }
 }

@@ -483,3 +483,54 @@ fn copy_from_a_tampered_layout_fails_and_writes_no_blob() {
     assert!(!dst.blob_exists(&img.layers[0]).expect("exists"));
     assert!(dst.list_tags().expect("tags").is_empty());
 }
+
+#[test]
+fn copy_carries_cosign_tags() {
+    let src_dir = tempfile::tempdir().expect("tmp");
+    let dst_dir = tempfile::tempdir().expect("tmp");
+    let d = common::single_arch_layout(src_dir.path(), "v1", 11);
+    let src = Layout::open(src_dir.path()).expect("open");
+    // A cosign `.sig` image: one simple-signing payload layer with the signature annotation.
+    let payload = format!(
+        r#"{{"critical":{{"identity":{{"docker-reference":"x"}},"image":{{"docker-manifest-digest":"{}"}},"type":"cosign container image signature"}},"optional":null}}"#,
+        d.digest
+    );
+    let pd = Descriptor::for_bytes(media::COSIGN_SIMPLESIGNING, payload.as_bytes());
+    src.push_blob(&pd, &cairn_oci::blob::Blob::from_vec(payload.into_bytes()))
+        .expect("payload");
+    let cfg = Descriptor::empty();
+    src.push_blob(&cfg, &cairn_oci::blob::Blob::from_vec(b"{}".to_vec()))
+        .expect("cfg");
+    let mut layer = pd.clone();
+    layer.annotations.insert(
+        "dev.cosignproject.cosign/signature".into(),
+        "MEUCIQ==".into(),
+    );
+    let sig = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "config": cfg, "layers": [layer]
+    }))
+    .expect("json");
+    let sig_tag = format!("{}.sig", d.digest.to_fallback_tag());
+    src.push_manifest(media::OCI_MANIFEST, &sig, Some(&sig_tag))
+        .expect("sig tag");
+
+    let dst = Layout::open_or_create(dst_dir.path()).expect("dst");
+    let report = copy(&src, &d.digest, &dst, Some("prod"), &CopyOptions::default()).expect("copy");
+    assert_eq!(report.cosign_tags, vec![sig_tag.clone()]);
+    assert!(dst.list_tags().expect("tags").contains(&sig_tag));
+    let found = discover(&dst, &d.digest).expect("discover");
+    assert_eq!(found.attestations.len(), 1);
+    assert_eq!(
+        found.attestations[0].format,
+        EvidenceFormat::CosignSimpleSigning
+    );
+    // Without cosign tags requested, they stay behind.
+    let other = tempfile::tempdir().expect("tmp");
+    let dst2 = Layout::open_or_create(other.path()).expect("dst2");
+    let opts = CopyOptions {
+        cosign_tags: false,
+        ..CopyOptions::default()
+    };
+    copy(&src, &d.digest, &dst2, Some("prod"), &opts).expect("copy");
+    assert_eq!(dst2.list_tags().expect("tags"), vec!["prod".to_string()]);
+}
