@@ -6,6 +6,7 @@
 #   cyclonedx-bom 7.5.0 (cyclonedx-py)    -> $CAIRN_PEERS_DIR/sbom-venv/bin/cyclonedx-py
 #   @sigstore/cli 0.8.1, @sigstore/mock 0.12.1 -> $CAIRN_PEERS_DIR/node/node_modules
 #   docker-registry (CNCF distribution 2.8), skopeo -> system packages (Debian, as root)
+#   rpm (rpmdb oracle), dpkg-query, npm     -> system packages (rpm installed here when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS="${CAIRN_PEERS_DIR:-$(pwd)/.peers}"
@@ -48,6 +49,16 @@ if ! command -v docker-registry >/dev/null 2>&1 || ! command -v skopeo >/dev/nul
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry skopeo >/dev/null
   else
     echo "warning: docker-registry and/or skopeo missing: OCI interop tests will skip (Debian: sudo apt-get install docker-registry skopeo)" >&2
+  fi
+fi
+# rpm (the rpmdb oracle for cairn-sbom): a Debian package, same rules as above.
+if ! command -v rpm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing rpm (apt)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm >/dev/null
+  else
+    echo "warning: rpm missing: the rpmdb oracle test will skip (Debian: sudo apt-get install rpm)" >&2
   fi
 fi
 echo "peers ready in $PEERS"

@@ -126,7 +126,7 @@ fn json_report_and_warnings() {
     let r = cairn(&["sbom", root.to_str().expect("utf8")], tmp.path());
     let err = String::from_utf8_lossy(&r.stderr);
     assert!(
-        err.contains("warning: var/lib/rpm/rpmdb.sqlite: rpm database found but not read"),
+        err.contains("warning: var/lib/rpm/rpmdb.sqlite: rpm database not readable"),
         "{err}"
     );
 }

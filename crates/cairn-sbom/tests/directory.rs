@@ -222,7 +222,12 @@ fn debian_rootfs_exact_packages() {
     assert_eq!(warnings[0].0, "srv/py/requirements.txt");
     assert!(warnings[0].1.contains("1 requirement"), "{warnings:?}");
     assert_eq!(warnings[1].0, "var/lib/rpm/rpmdb.sqlite");
-    assert!(warnings[1].1.contains("rpm database found but not read"));
+    assert!(
+        warnings[1]
+            .1
+            .contains("rpm database not readable: not an sqlite 3 database"),
+        "{warnings:?}"
+    );
     common::validate_all(&s);
 }
 
@@ -333,5 +338,69 @@ fn binaries_without_section_headers_are_read_whole() {
             "pkg:golang/example.com/stripped@v1.0.0",
             "pkg:golang/stdlib@1.20.3"
         ]
+    );
+}
+
+#[test]
+fn fedora_rpmdb_sqlite() {
+    // A real rpm 4.18 database (see testdata/sbom-fixtures/MANIFEST.md); one header spills
+    // into SQLite overflow pages.
+    let s = scan_dir(&common::testdata().join("sbom-fixtures/rootfs-fedora"));
+    let foo = "pkg:rpm/fedora/foo-tools@0.9-7.fc39?arch=noarch&distro=fedora-39&upstream=foo-tools-0.9-7.fc39.src.rpm";
+    let hello = "pkg:rpm/fedora/hello@2.12.1-3.fc39?arch=noarch&distro=fedora-39&upstream=hello-2.12.1-3.fc39.src.rpm";
+    let libfoo = "pkg:rpm/fedora/libfoo@1.0.5-1.fc39?arch=noarch&distro=fedora-39&epoch=2&upstream=libfoo-1.0.5-1.fc39.src.rpm";
+    assert_eq!(common::purls(&s), [foo, hello, libfoo]);
+    assert_eq!(pkg(&s, libfoo).version, "2:1.0.5-1.fc39");
+    assert_eq!(
+        pkg(&s, foo).licenses[0].expression.as_deref(),
+        Some("(MIT OR Apache-2.0)")
+    );
+    assert_eq!(
+        pkg(&s, hello).supplier,
+        Some(Supplier::Organization("Cairn Test Vendor".into()))
+    );
+    let want: BTreeSet<(String, String)> = [(foo, libfoo), (hello, libfoo)]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(edges(&s), want);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    common::validate_all(&s);
+}
+
+#[test]
+fn corrupt_rpmdb_is_a_warning_not_a_crash() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = std::fs::read(
+        common::testdata().join("sbom-fixtures/rootfs-fedora/usr/lib/sysimage/rpm/rpmdb.sqlite"),
+    )
+    .expect("read");
+    let dir = tmp.path().join("var/lib/rpm");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    // Truncated, and with every page-type byte garbled: never a panic, always a warning.
+    for (i, bad) in [db[..db.len() / 3].to_vec(), {
+        let mut d = db.clone();
+        for p in (100..d.len()).step_by(4096) {
+            d[p] ^= 0xff;
+        }
+        d
+    }]
+    .into_iter()
+    .enumerate()
+    {
+        std::fs::write(dir.join("rpmdb.sqlite"), &bad).expect("write");
+        let s = scan_dir(tmp.path());
+        assert!(s.packages.len() < 3, "case {i}");
+        assert!(!s.warnings.is_empty(), "case {i}");
+    }
+    std::fs::write(dir.join("rpmdb.sqlite"), b"").expect("write");
+    std::fs::write(dir.join("Packages"), b"\0\0\0\0berkeley").expect("write");
+    let s = scan_dir(tmp.path());
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.path == "var/lib/rpm/Packages" && w.message.contains("not Berkeley DB")),
+        "{:?}",
+        s.warnings
     );
 }

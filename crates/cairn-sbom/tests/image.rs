@@ -416,3 +416,25 @@ fn not_an_image_is_an_error() {
     let err = scan(t.to_str().expect("utf8")).expect_err("not an image");
     assert!(matches!(err, Error::UnknownSource { .. }), "{err:?}");
 }
+
+#[test]
+fn rpm_database_in_an_image_layer() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let fedora = common::testdata().join("sbom-fixtures/rootfs-fedora");
+    let db = std::fs::read(fedora.join("usr/lib/sysimage/rpm/rpmdb.sqlite")).expect("db");
+    let os = std::fs::read(fedora.join("etc/os-release")).expect("os");
+    let l0 = layer(&[
+        E::File("etc/os-release", &os),
+        E::File("usr/lib/sysimage/rpm/rpmdb.sqlite", &db),
+    ]);
+    let path = docker_archive(tmp.path(), &[gzip(&l0)]);
+    let s = scan(path.to_str().expect("utf8")).expect("scan");
+    let names: Vec<_> = s.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["foo-tools", "hello", "libfoo"]);
+    assert!(
+        s.packages
+            .iter()
+            .all(|p| p.purl.contains("distro=fedora-39"))
+    );
+    assert_eq!(s.dependencies.len(), 2);
+}

@@ -290,3 +290,40 @@ fn npm_lock_matches_npm_ls() {
         common::validate_all(&s);
     }
 }
+
+#[test]
+fn rpmdb_matches_rpm_query() {
+    let test = "rpmdb_matches_rpm_query";
+    let Some(rpm) = on_path("rpm").or_else(|| peers::missing(test, "rpm not on PATH")) else {
+        return;
+    };
+    let root = common::testdata().join("sbom-fixtures/rootfs-fedora");
+    // rpm takes a lock in the database directory: query a copy.
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::copy(
+        root.join("usr/lib/sysimage/rpm/rpmdb.sqlite"),
+        tmp.path().join("rpmdb.sqlite"),
+    )
+    .expect("copy");
+    let out = run(Command::new(rpm).arg("--dbpath").arg(tmp.path()).args([
+        "-qa",
+        "--qf",
+        "%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{LICENSE}\\n",
+    ]));
+    let want: BTreeSet<(String, String, String)> = String::from_utf8(out)
+        .expect("utf8")
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string(), f[2].to_string())
+        })
+        .collect();
+    assert_eq!(want.len(), 3);
+    let s = scan_dir(&root);
+    let got: BTreeSet<(String, String, String)> = s
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone(), p.licenses[0].raw.clone()))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -9,6 +9,8 @@ pub(crate) mod java;
 pub(crate) mod npm;
 pub(crate) mod os;
 pub(crate) mod python;
+pub(crate) mod rpm;
+mod sqlite;
 
 use crate::package::{Distro, Package, Warning};
 
@@ -41,7 +43,7 @@ pub(crate) enum Kind {
 impl Kind {
     /// Whether the file is read in full into memory while streaming images (small text).
     pub(crate) fn is_text(self) -> bool {
-        !matches!(self, Kind::JavaArchive | Kind::Binary | Kind::Rpm)
+        !matches!(self, Kind::JavaArchive | Kind::Binary)
     }
 }
 
@@ -166,7 +168,7 @@ pub(crate) fn run(
         Kind::OsRelease | Kind::Sidecar => Found::default(),
         Kind::DpkgStatus | Kind::DpkgStatusD => os::dpkg(path, bytes, files, distro),
         Kind::Apk => os::apk(path, bytes, distro),
-        Kind::Rpm => os::rpm(path),
+        Kind::Rpm => rpm::catalog(path, bytes, distro),
         Kind::PythonInstalled => python::installed(path, bytes, files),
         Kind::Requirements => python::requirements(path, bytes),
         Kind::PoetryLock => python::poetry_lock(path, bytes),

@@ -1,4 +1,4 @@
-//! Operating-system packages: `etc/os-release`, dpkg, apk, and rpm (detected, not read).
+//! Operating-system packages: `etc/os-release`, dpkg and apk (rpm is in `rpm.rs`).
 
 use super::{Files, Found, text};
 use crate::license::DeclaredLicense;
@@ -297,16 +297,6 @@ fn apk_license(l: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// rpm databases are recognised but not read: say so instead of skipping silently.
-pub(crate) fn rpm(path: &str) -> Found {
-    let mut found = Found::default();
-    found.warn(
-        path,
-        "rpm database found but not read: cairn has no rpmdb reader yet (rpm packages are missing from this SBOM)",
-    );
-    found
 }
 
 #[cfg(test)]

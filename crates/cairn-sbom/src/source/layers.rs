@@ -239,10 +239,6 @@ impl Squash {
                 });
                 continue;
             }
-            if ck == Kind::Rpm {
-                self.founds.push(catalog::os::rpm(&path));
-                continue;
-            }
             let mut bytes = Vec::with_capacity(size as usize);
             if ck == Kind::Binary {
                 let mut head = [0u8; 4];
