@@ -437,7 +437,7 @@ fn transient_faults_are_retried() {
             1 => Fault::TooMany,
             2 => Fault::Drop,
             3 => Fault::Stall(Duration::from_secs(2)),
-            _ if method == "GET" && path.contains("/blobs/") && n < 7 => Fault::Truncate(10),
+            _ if method == "GET" && path.contains("/blobs/") && n < 6 => Fault::Truncate(10),
             _ => Fault::Pass,
         }
     });
