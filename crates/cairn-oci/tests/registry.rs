@@ -350,6 +350,14 @@ fn large_blobs_are_pushed_in_chunks() {
     )
     .expect("pull");
     assert_eq!(rep.bytes_copied, img_bytes(&layout, &img));
+
+    // The in-memory upload path chunks too (3 MiB + 1 byte in 3 MiB chunks: two PATCHes).
+    let data = common::bytes(61, 3 * 1024 * 1024 + 1);
+    let desc = cairn_oci::Descriptor::for_bytes("application/octet-stream", &data);
+    dst.push_blob(&desc, &cairn_oci::blob::Blob::from_vec(data.clone()))
+        .expect("chunked push_blob");
+    let got = dst.fetch_blob(&desc).expect("fetch back");
+    assert_eq!(got.to_vec().expect("read"), data);
 }
 
 fn img_bytes(repo: &dyn Repository, img: &cairn_oci::Descriptor) -> u64 {
