@@ -605,7 +605,11 @@ impl Repository for RegistryRepo {
                 }
                 Ok(false)
             }
-            _ => Err(status_error(&Method::POST, &url, resp)),
+            // A registry that cannot mount (unknown source, policy) is not an error: upload.
+            other => {
+                tracing::debug!(status = %other, "cross-repository mount declined");
+                Ok(false)
+            }
         }
     }
 
