@@ -142,7 +142,20 @@ impl PromoteArgs {
             digest.clone(),
             format!("policy {} passed for {digest}", policy.source),
         );
-        let dst = open_repo(&dst_ref, &client, !self.dry_run)?;
+        // A dry run writes nothing, not even a new layout directory: plan against an empty
+        // stand-in when the destination layout does not exist yet.
+        let _standin;
+        let dst = match open_repo(&dst_ref, &client, !self.dry_run) {
+            Ok(d) => d,
+            Err(_) if self.dry_run && self.dst.starts_with("oci:") => {
+                let tmp = tempfile::tempdir().context("cannot create a temporary directory")?;
+                let layout: Box<dyn cairn_oci::Repository> =
+                    Box::new(cairn_oci::Layout::open_or_create(tmp.path())?);
+                _standin = tmp;
+                layout
+            }
+            Err(e) => return Err(e),
+        };
         let options = CopyOptions {
             dry_run: self.dry_run,
             ..CopyOptions::default()

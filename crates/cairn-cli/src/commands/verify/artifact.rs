@@ -22,16 +22,21 @@ pub struct ArtifactArgs {
     /// The signed file (for a DSSE bundle: a subject of the statement), or `sha256:<hex>` / `sha512:<hex>`.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// The Sigstore bundle (v0.1-v0.3).
-    #[arg(long, value_name = "B", env = "CAIRN_BUNDLE")]
-    pub bundle: PathBuf,
+    /// The Sigstore bundle (v0.1-v0.3). With --policy, repeat it for every attestation.
+    #[arg(long, value_name = "B", env = "CAIRN_BUNDLE", required = true)]
+    pub bundle: Vec<PathBuf>,
+    /// Evaluate an attestation policy (signers, provenance, SBOM, CEL; see docs/policy.md)
+    /// over the bundles instead of checking one signer.
+    #[arg(long, value_name = "FILE", env = "CAIRN_POLICY",
+          conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer", "insecure_ignore_tlog"])]
+    pub policy: Option<PathBuf>,
     /// Verify a key-based bundle with this public key (PEM) instead of a certificate identity.
     #[arg(long, value_name = "PUB", env = "CAIRN_VERIFY_KEY",
           conflicts_with_all = ["certificate_identity", "certificate_identity_regexp", "certificate_oidc_issuer"])]
     pub key: Option<PathBuf>,
     /// The exact certificate identity (SAN: URI or email) to accept.
     #[arg(long, value_name = "ID", env = "CAIRN_CERTIFICATE_IDENTITY",
-          conflicts_with = "certificate_identity_regexp", required_unless_present_any = ["key", "certificate_identity_regexp"])]
+          conflicts_with = "certificate_identity_regexp", required_unless_present_any = ["key", "certificate_identity_regexp", "policy"])]
     pub certificate_identity: Option<String>,
     /// A regular expression the whole certificate identity must match (always anchored).
     #[arg(long, value_name = "RE", env = "CAIRN_CERTIFICATE_IDENTITY_REGEXP")]
@@ -41,7 +46,7 @@ pub struct ArtifactArgs {
         long,
         value_name = "ISS",
         env = "CAIRN_CERTIFICATE_OIDC_ISSUER",
-        required_unless_present = "key"
+        required_unless_present_any = ["key", "policy"]
     )]
     pub certificate_oidc_issuer: Option<String>,
     /// Require this GitHub source repository (`owner/repo`).
@@ -94,9 +99,15 @@ struct Report<'a> {
 impl ArtifactArgs {
     pub fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
         let root = self.trusted_root()?;
+        if let Some(policy) = &self.policy {
+            return super::artifact_policy::run(ctx, &self.file, &self.bundle, policy, &root);
+        }
+        let [bundle_path] = self.bundle.as_slice() else {
+            anyhow::bail!("give exactly one --bundle (several bundles need --policy)");
+        };
         let signer = self.signer()?;
-        let bundle = std::fs::read(&self.bundle)
-            .with_context(|| format!("cannot read bundle {}", self.bundle.display()))?;
+        let bundle = std::fs::read(bundle_path)
+            .with_context(|| format!("cannot read bundle {}", bundle_path.display()))?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .context("system clock is before 1970")?
@@ -129,7 +140,7 @@ impl ArtifactArgs {
         if ctx.json {
             ctx.out_json(&Report {
                 artifact: file_text.clone(),
-                bundle: self.bundle.display().to_string(),
+                bundle: bundle_path.display().to_string(),
                 verdict: &verdict,
             })?;
         } else {

@@ -2,6 +2,7 @@
 //! live in sibling modules).
 
 pub mod artifact;
+mod artifact_policy;
 pub mod image;
 pub mod layout;
 

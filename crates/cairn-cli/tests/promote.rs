@@ -1,0 +1,685 @@
+//! `cairn promote` and `cairn verify image` end to end: on OCI layout directories (no peer
+//! needed) and on a local registry (docker-registry; skipped with a reason when missing).
+//! Bundles are key-signed in-process and logged in the in-process Rekor (cairn_testkit).
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use cairn_oci::blob::Blob;
+use cairn_oci::manifest::{Descriptor, Platform, media};
+use cairn_oci::{Layout, Reference, Repository};
+use cairn_sign::{KeyType, PrivateKey};
+use cairn_sigstore::{Payload, Services, SignOptions};
+use cairn_testkit::sigstore::Stack;
+use serde_json::{Value, json};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).to_string()
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+struct Env {
+    stack: Stack,
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    key: PrivateKey,
+    policy: PathBuf,
+    policy_sbom: PathBuf,
+}
+
+fn env() -> Env {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("trusted_root.json");
+    std::fs::write(&root, serde_json::to_vec(&stack.trusted_root()).unwrap()).unwrap();
+    let key = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+    let pubkey = dir.path().join("release.pub");
+    std::fs::write(&pubkey, key.public_key().to_spki_pem()).unwrap();
+    let policy = dir.path().join("policy.yaml");
+    let base = "version: 1\nname: prod-gate\nsigners:\n  - name: release\n    key: release.pub\nrequirements:\n  - name: provenance\n    predicateType: slsa\n    slsa:\n      builders:\n        - id: https://cairn.test/builders/ci\n          level: 2\n";
+    std::fs::write(&policy, base).unwrap();
+    let policy_sbom = dir.path().join("policy-sbom.yaml");
+    std::fs::write(
+        &policy_sbom,
+        format!("{base}  - name: sbom\n    predicateType: sbom\n"),
+    )
+    .unwrap();
+    Env {
+        stack,
+        dir,
+        root,
+        key,
+        policy,
+        policy_sbom,
+    }
+}
+
+fn provenance() -> Value {
+    json!({
+        "buildDefinition": {
+            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
+            "externalParameters": {"workflow": {"ref": "refs/tags/v1", "repository": "https://github.com/acme/app", "path": ".github/workflows/release.yml"}},
+            "resolvedDependencies": [{"uri": "git+https://github.com/acme/app@refs/tags/v1", "digest": {"gitCommit": "a".repeat(40)}}]
+        },
+        "runDetails": {"builder": {"id": "https://cairn.test/builders/ci@v1"}, "metadata": {"invocationId": "1"}}
+    })
+}
+
+impl Env {
+    fn cairn(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env_remove("CAIRN_JSON")
+            .env_remove("CAIRN_POLICY")
+            .output()
+            .unwrap()
+    }
+
+    fn root_arg(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    /// A key-signed DSSE bundle (logged in the stack's Rekor) about `digest`.
+    fn bundle(&self, digest: &Descriptor, predicate_type: &str, predicate: Value) -> PathBuf {
+        let hex = digest.digest.to_string()["sha256:".len()..].to_owned();
+        let mut sha = [0u8; 32];
+        for (i, c) in hex.as_bytes().chunks(2).enumerate() {
+            sha[i] = u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap();
+        }
+        let statement = serde_json::to_vec(&json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "app", "digest": {"sha256": hex}}],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        }))
+        .unwrap();
+        let config = cairn_sigstore::SigningConfig::from_json(
+            &serde_json::to_vec(&self.stack.signing_config()).unwrap(),
+        )
+        .unwrap();
+        let signed = cairn_sigstore::sign_with_key(
+            &Services::from_signing_config(&config),
+            &self.key,
+            Payload::Dsse {
+                payload_type: "application/vnd.in-toto+json",
+                payload: &statement,
+                subject_sha256: sha,
+            },
+            &SignOptions {
+                retry: Default::default(),
+                timestamp: false,
+                tlog_upload: true,
+                now: chrono::Utc::now().timestamp(),
+            },
+        )
+        .unwrap();
+        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
+        let path = self.dir.path().join(format!("bundle-{n}.sigstore.json"));
+        std::fs::write(&path, signed.json).unwrap();
+        path
+    }
+
+    fn attach(&self, image: &str, bundle: &Path, platform: Option<&str>) {
+        let b = bundle.display().to_string();
+        let mut args = vec!["attach", image, "--bundle", &b];
+        if let Some(p) = platform {
+            args.extend(["--platform", p]);
+        }
+        let out = self.cairn(&args);
+        assert!(out.status.success(), "{}", show(&out));
+    }
+}
+
+/// A one-layer image; returns its descriptor (with the platform set, for index entries).
+fn image(repo: &dyn Repository, arch: &str, seed: u8) -> Descriptor {
+    let layer = vec![seed; 2000 + seed as usize];
+    let ld = Descriptor::for_bytes("application/vnd.oci.image.layer.v1.tar", &layer);
+    repo.push_blob(&ld, &Blob::from_vec(layer)).unwrap();
+    let config = format!(
+        r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
+        ld.digest
+    );
+    let cd = Descriptor::for_bytes(
+        "application/vnd.oci.image.config.v1+json",
+        config.as_bytes(),
+    );
+    repo.push_blob(&cd, &Blob::from_vec(config.into_bytes()))
+        .unwrap();
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "config": cd, "layers": [ld]
+    }))
+    .unwrap();
+    repo.push_manifest(media::OCI_MANIFEST, &m, None).unwrap();
+    let mut d = Descriptor::for_bytes(media::OCI_MANIFEST, &m);
+    d.platform = Some(Platform {
+        architecture: arch.into(),
+        os: "linux".into(),
+        variant: None,
+        os_version: None,
+        extra: Default::default(),
+    });
+    d
+}
+
+fn tag(repo: &dyn Repository, d: &Descriptor, tag: &str) {
+    let m = repo
+        .fetch_manifest(&Reference::Digest(d.digest.clone()))
+        .unwrap();
+    repo.push_manifest(&d.media_type, &m.bytes, Some(tag))
+        .unwrap();
+}
+
+fn single(dir: &Path, t: &str, seed: u8) -> Descriptor {
+    let l = Layout::open_or_create(dir).unwrap();
+    let mut d = image(&l, "amd64", seed);
+    d.platform = None;
+    tag(&l, &d, t);
+    d
+}
+
+fn tag_digest(dir: &Path, t: &str) -> Option<String> {
+    let l = Layout::open_or_create(dir).ok()?;
+    l.fetch_manifest(&Reference::Tag(t.into()))
+        .ok()
+        .map(|m| m.descriptor.digest.to_string())
+}
+
+#[test]
+fn passing_image_is_promoted_with_its_attestations() {
+    let e = env();
+    let src_dir = e.dir.path().join("staging");
+    let img = single(&src_dir, "v1", 1);
+    let src = format!("oci:{}:v1", src_dir.display());
+    let b = e.bundle(&img, "https://slsa.dev/provenance/v1", provenance());
+    e.attach(&src, &b, None);
+
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &src,
+        "--policy",
+        &e.policy.display().to_string(),
+        "--trusted-root",
+        &e.root_arg(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(text(&out.stdout).starts_with("PASS"), "{}", show(&out));
+
+    let dst_dir = e.dir.path().join("prod");
+    let dst = format!("oci:{}:prod", dst_dir.display());
+    let policy = e.policy.display().to_string();
+    let root = e.root_arg();
+    let args = [
+        "promote",
+        &src,
+        &dst,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+    ];
+    // Dry run writes nothing.
+    let mut dry = args.to_vec();
+    dry.push("--dry-run");
+    let out = e.cairn(&dry);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(text(&out.stdout).contains("would copy"), "{}", show(&out));
+    assert_eq!(tag_digest(&dst_dir, "prod"), None);
+
+    let out = e.cairn(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(img.digest.to_string().as_str())
+    );
+    // The attestation travelled with the image, and still verifies there.
+    let out = e.cairn(&["attestations", &dst, "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["subjects"][0]["attestations"].as_array().unwrap().len(),
+        1,
+        "{}",
+        show(&out)
+    );
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &dst,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    // Idempotent: a second run copies nothing new and leaves the tag where it is.
+    let out = e.cairn(&[&args[..], &["--json"]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["promoted"], true);
+    assert_eq!(v["copy"]["manifests_copied"], 0, "{v}");
+    assert_eq!(v["copy"]["blobs_copied"], 0, "{v}");
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(img.digest.to_string().as_str())
+    );
+}
+
+#[test]
+fn failing_image_is_refused_with_the_reason_and_dst_is_unchanged() {
+    let e = env();
+    let src_dir = e.dir.path().join("staging");
+    let dst_dir = e.dir.path().join("prod");
+    // DST already serves an older image under the tag.
+    let old = single(&dst_dir, "prod", 9);
+    let img = single(&src_dir, "v2", 2);
+    let src = format!("oci:{}:v2", src_dir.display());
+    e.attach(
+        &src,
+        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
+        None,
+    );
+    let dst = format!("oci:{}:prod", dst_dir.display());
+    // The policy also wants an SBOM, which the image does not have.
+    let out = e.cairn(&[
+        "promote",
+        &src,
+        &dst,
+        "--policy",
+        &e.policy_sbom.display().to_string(),
+        "--trusted-root",
+        &e.root_arg(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[requirements.sbom.threshold]"), "{stdout}");
+    assert!(
+        stdout.contains("no SBOM (SPDX or CycloneDX) attestation"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("refused"), "{stdout}");
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(old.digest.to_string().as_str())
+    );
+    let l = Layout::open_or_create(&dst_dir).unwrap();
+    assert!(!l.manifest_exists(&img.digest).unwrap(), "nothing copied");
+
+    // An attestation signed by someone else does not help.
+    let stranger = PrivateKey::generate(KeyType::EcdsaP256).unwrap();
+    let e2 = Env { key: stranger, ..e };
+    e2.attach(
+        &src,
+        &e2.bundle(
+            &img,
+            "https://spdx.dev/Document/v2.3",
+            json!({"spdxVersion": "SPDX-2.3", "packages": []}),
+        ),
+        None,
+    );
+    let out = e2.cairn(&[
+        "promote",
+        &src,
+        &dst,
+        "--policy",
+        &e2.policy_sbom.display().to_string(),
+        "--trusted-root",
+        &e2.root_arg(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["promoted"], false);
+    let why = v.to_string();
+    assert!(why.contains("not from a trusted signer"), "{why}");
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(old.digest.to_string().as_str())
+    );
+}
+
+#[test]
+fn tag_moved_on_src_after_resolve_promotes_the_verified_digest() {
+    // The library sequence `cairn promote` runs: resolve once, verify, then copy by the approved
+    // digest. The tag moves to an unverified image between resolve and copy.
+    let e = env();
+    let src_dir = e.dir.path().join("staging");
+    let good = single(&src_dir, "v1", 1);
+    e.attach(
+        &format!("oci:{}:v1", src_dir.display()),
+        &e.bundle(&good, "https://slsa.dev/provenance/v1", provenance()),
+        None,
+    );
+    let src = Layout::open_or_create(&src_dir).unwrap();
+    let resolved = cairn_oci::resolve(
+        &src,
+        &Reference::Tag("v1".into()),
+        &cairn_oci::PlatformSelection::All,
+    )
+    .unwrap();
+    let policy = cairn_verify::policy::Policy::from_file(&e.policy).unwrap();
+    let root = cairn_sigstore::TrustedRoot::from_file(&e.root).unwrap();
+    let found = cairn_oci::discover(&src, resolved.digest()).unwrap();
+    let bundles: Vec<_> = found
+        .attestations
+        .iter()
+        .map(|f| cairn_verify::policy::BundleInput::new("referrer", f.content.clone()))
+        .collect();
+    let mut sha = [0u8; 32];
+    let hex = &resolved.digest().to_string()[7..];
+    for (i, c) in hex.as_bytes().chunks(2).enumerate() {
+        sha[i] = u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap();
+    }
+    let eval = cairn_verify::policy::evaluate(
+        &policy,
+        &cairn_verify::policy::Subject::sha256("app", sha),
+        &bundles,
+        &cairn_verify::policy::EvalOptions::new(&root, chrono::Utc::now()),
+    )
+    .unwrap();
+    assert!(eval.verdict.passed());
+
+    // Someone pushes an unverified image under the same tag.
+    let mut evil = image(&src, "amd64", 66);
+    evil.platform = None;
+    tag(&src, &evil, "v1");
+
+    let dst_dir = e.dir.path().join("prod");
+    let dst = Layout::open_or_create(&dst_dir).unwrap();
+    let approval = cairn_oci::Approval::new(resolved.digest().clone(), "policy passed");
+    cairn_oci::promote(
+        &src,
+        &resolved,
+        &approval,
+        &dst,
+        Some("prod"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(good.digest.to_string().as_str())
+    );
+    assert!(!dst.manifest_exists(&evil.digest).unwrap());
+
+    // And the CLI, run now, resolves the moved tag to the unverified image and refuses it.
+    let out = e.cairn(&[
+        "promote",
+        &format!("oci:{}:v1", src_dir.display()),
+        &format!("oci:{}:prod", dst_dir.display()),
+        "--policy",
+        &e.policy.display().to_string(),
+        "--trusted-root",
+        &e.root_arg(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        text(&out.stderr).contains(&evil.digest.to_string()),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(good.digest.to_string().as_str())
+    );
+}
+
+#[test]
+fn multi_platform_images_are_verified_per_platform() {
+    let e = env();
+    let dir = e.dir.path().join("multi");
+    let l = Layout::open_or_create(&dir).unwrap();
+    let a = image(&l, "amd64", 2);
+    let b = image(&l, "arm64", 3);
+    let idx = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [a, b]
+    }))
+    .unwrap();
+    l.push_manifest(media::OCI_INDEX, &idx, Some("v1")).unwrap();
+    let r = format!("oci:{}:v1", dir.display());
+    // Only the amd64 manifest has provenance.
+    e.attach(
+        &r,
+        &e.bundle(&a, "https://slsa.dev/provenance/v1", provenance()),
+        Some("linux/amd64"),
+    );
+    let policy = e.policy.display().to_string();
+    let root = e.root_arg();
+    let base = [
+        "verify",
+        "image",
+        &r,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+    ];
+    let run = |extra: &[&str]| e.cairn(&[&base[..], extra].concat());
+    assert_eq!(run(&["--platform", "linux/amd64"]).status.code(), Some(0));
+    assert_eq!(run(&["--platform", "linux/arm64"]).status.code(), Some(1));
+    let out = run(&["--all-platforms", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let subjects = v["subjects"].as_array().unwrap();
+    assert_eq!(subjects.len(), 2);
+    let outcome = |p: &str| {
+        subjects
+            .iter()
+            .find(|s| s["platform"] == p)
+            .map(|s| s["verdict"]["outcome"].clone())
+    };
+    assert_eq!(outcome("linux/amd64"), Some(json!("pass")));
+    assert_eq!(outcome("linux/arm64"), Some(json!("fail")));
+    // The index digest itself carries nothing.
+    assert_eq!(run(&[]).status.code(), Some(1));
+
+    // Promote just the platform that passes.
+    let dst_dir = e.dir.path().join("prod");
+    let out = e.cairn(&[
+        "promote",
+        &r,
+        &format!("oci:{}:prod", dst_dir.display()),
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+        "--platform",
+        "linux/amd64",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(
+        tag_digest(&dst_dir, "prod").as_deref(),
+        Some(a.digest.to_string().as_str())
+    );
+}
+
+#[test]
+fn verify_image_writes_a_signed_vsa_only_on_success() {
+    let e = env();
+    let src_dir = e.dir.path().join("staging");
+    let img = single(&src_dir, "v1", 1);
+    let src = format!("oci:{}:v1", src_dir.display());
+    e.attach(
+        &src,
+        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
+        None,
+    );
+    let vsa_key = e.dir.path().join("vsa.key");
+    std::fs::write(
+        &vsa_key,
+        PrivateKey::generate(KeyType::EcdsaP256)
+            .unwrap()
+            .to_pkcs8_pem(None)
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let trust = e.dir.path().join("trust_config.json");
+    std::fs::write(&trust, serde_json::to_vec(&e.stack.trust_config()).unwrap()).unwrap();
+    let vsa = e.dir.path().join("app.vsa.json");
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &src,
+        "--policy",
+        &e.policy.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+        "--vsa-out",
+        &vsa.display().to_string(),
+        "--key",
+        &vsa_key.display().to_string(),
+        "--vsa-tlog-upload",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let bundle: Value = serde_json::from_slice(&std::fs::read(&vsa).unwrap()).unwrap();
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(bundle["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(
+        st["predicateType"],
+        "https://slsa.dev/verification_summary/v1"
+    );
+    assert_eq!(st["predicate"]["verificationResult"], "PASSED");
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"],
+        img.digest.to_string()[7..]
+    );
+    // The VSA verifies as a bundle over the image digest with the VSA key.
+    let out = e.cairn(&[
+        "verify",
+        "artifact",
+        &img.digest.to_string(),
+        "--bundle",
+        &vsa.display().to_string(),
+        "--key",
+        &vsa_key.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    // A failing verification writes no VSA.
+    let vsa2 = e.dir.path().join("fail.vsa.json");
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &src,
+        "--policy",
+        &e.policy_sbom.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+        "--vsa-out",
+        &vsa2.display().to_string(),
+        "--key",
+        &vsa_key.display().to_string(),
+        "--vsa-tlog-upload",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(!vsa2.exists());
+}
+
+#[test]
+fn promote_on_a_registry() {
+    let Some(reg) = cairn_testkit::registry::Registry::start("promote_on_a_registry") else {
+        return;
+    };
+    let e = env();
+    let host = reg.host();
+    // Build the image in a layout, then copy it into the registry's staging repository.
+    let seed_dir = e.dir.path().join("seed");
+    let img = single(&seed_dir, "v1", 4);
+    let staging = format!("{host}/staging/app:v1");
+    let client = cairn_oci::Client::new(
+        cairn_oci::ClientConfig::default(),
+        std::sync::Arc::new(cairn_oci::auth::DockerConfig::default()),
+    )
+    .unwrap();
+    let staging_ref = cairn_oci::OciRef::parse(&staging).unwrap();
+    let dst_repo = cairn_oci::open(&staging_ref, &client, true).unwrap();
+    let seed = Layout::open_or_create(&seed_dir).unwrap();
+    cairn_oci::copy(
+        &seed,
+        &img.digest,
+        dst_repo.as_ref(),
+        Some("v1"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .unwrap();
+    e.attach(
+        &staging,
+        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
+        None,
+    );
+    let policy = e.policy.display().to_string();
+    let root = e.root_arg();
+    let prod = format!("{host}/prod/app:stable");
+    let out = e.cairn(&[
+        "promote",
+        &staging,
+        &prod,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &prod,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["digest"], img.digest.to_string());
+
+    // A failing image is refused and prod:stable stays where it was.
+    let bad = single(&seed_dir, "v2", 5);
+    cairn_oci::copy(
+        &seed,
+        &bad.digest,
+        dst_repo.as_ref(),
+        Some("v2"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .unwrap();
+    let out = e.cairn(&[
+        "promote",
+        &format!("{host}/staging/app:v2"),
+        &prod,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &prod,
+        "--policy",
+        &policy,
+        "--trusted-root",
+        &root,
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["digest"], img.digest.to_string(), "prod:stable unchanged");
+}
