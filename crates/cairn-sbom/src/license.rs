@@ -230,6 +230,17 @@ fn operand(tok: &str, exception: bool) -> Option<String> {
     if let Some(id) = canonical_id(tok) {
         return Some(if exception { id } else { current_id(id) }.to_string());
     }
+    if !exception {
+        // Debian short names and other single-licence aliases inside expressions (`GPL-2+ or
+        // Artistic`).
+        let lower = tok.to_ascii_lowercase();
+        if let Some((_, v)) = ALIASES
+            .iter()
+            .find(|(k, v)| *k == lower && !v.contains(' ') && !k.contains(' '))
+        {
+            return Some((*v).to_string());
+        }
+    }
     let base = tok.strip_suffix('+')?;
     let id = canonical_id(base)?;
     Some(match canonical_id(&format!("{id}+")) {
@@ -291,6 +302,14 @@ mod tests {
             Some("GPL-2.0-only OR MIT")
         );
         assert_eq!(to_expression("Apache-2.0+").as_deref(), Some("Apache-2.0+"));
+        assert_eq!(
+            to_expression("GPL-2+ or Artistic").as_deref(),
+            Some("GPL-2.0-or-later OR Artistic-1.0-Perl")
+        );
+        assert_eq!(
+            to_expression("Expat and BSD-3-clause").as_deref(),
+            Some("MIT AND BSD-3-Clause")
+        );
         assert_eq!(to_expression("MIT OR"), None);
         assert_eq!(to_expression("(MIT"), None);
         assert_eq!(to_expression("Some custom licence"), None);

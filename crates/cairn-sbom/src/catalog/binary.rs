@@ -137,7 +137,14 @@ fn elf_sections(f: &mut File, h: &[u8; 64]) -> io::Result<Option<Vec<(String, u6
         )
     };
     let min_ent = if wide { 64 } else { 40 };
-    if shoff == 0 || shnum == 0 || shentsize < min_ent || shstrndx >= shnum {
+    // A hostile header could ask for gigabytes of section table: such files are read whole
+    // (bounded by the file limit) instead.
+    if shoff == 0
+        || shnum == 0
+        || shentsize < min_ent
+        || shstrndx >= shnum
+        || shnum * shentsize > 4 << 20
+    {
         return Ok(None);
     }
     let mut table = vec![0u8; (shnum * shentsize) as usize];

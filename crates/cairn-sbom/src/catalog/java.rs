@@ -149,7 +149,7 @@ fn read_archive(
         if !is_nested && !small {
             continue;
         }
-        let mut buf = Vec::with_capacity(size.min(limits.max_file_bytes) as usize);
+        let mut buf = Vec::with_capacity(size.min(1 << 20) as usize);
         // `size` comes from the archive's directory and may lie: bound the read itself.
         if let Err(e) = (&mut entry)
             .take(limits.max_file_bytes)

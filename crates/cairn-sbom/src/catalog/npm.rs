@@ -287,7 +287,9 @@ fn unquote(s: &str) -> &str {
 
 /// Splits `name@range` at the `@` that is not a scope's.
 fn split_descriptor(d: &str) -> Option<(&str, &str)> {
-    let at = d[1..].find('@')? + 1;
+    // The first character may be a scope's `@`; the separator is the next `@`.
+    let first = d.chars().next()?.len_utf8();
+    let at = d[first..].find('@')? + first;
     Some((&d[..at], &d[at + 1..]))
 }
 
@@ -551,6 +553,21 @@ mod tests {
         );
         // a requires its own nested b (2.0.0), not the top-level one.
         assert_eq!(f.edges, [(0, 2)]);
+    }
+
+    #[test]
+    fn descriptors_never_panic() {
+        assert_eq!(split_descriptor(""), None);
+        assert_eq!(split_descriptor("@"), None);
+        assert_eq!(split_descriptor("é@1"), Some(("é", "1")));
+        assert_eq!(split_descriptor("@s/n@npm:1"), Some(("@s/n", "npm:1")));
+        let f = yarn_lock("yarn.lock", "\"\":\n  version \"1\"\n\u{e9}:\n".as_bytes());
+        assert!(f.packages.is_empty());
+        let f = pnpm_lock(
+            "pnpm-lock.yaml",
+            b"lockfileVersion: '9.0'\npackages:\n  '':\n  '@':\n",
+        );
+        assert!(f.packages.is_empty());
     }
 
     #[test]
