@@ -382,7 +382,7 @@ impl Client {
         if let Credential::RegistryToken(t) = cred {
             return Ok(t.clone());
         }
-        let mut url = Url::parse(realm).map_err(|e| token_err(Box::new(e)))?;
+        let url = Url::parse(realm).map_err(|e| token_err(Box::new(e)))?;
         // Tokens travel over HTTPS, except to loopback or allowed hosts (tests, labs).
         let realm_host = url.host_str().unwrap_or_default().to_string();
         let realm_hostport = match url.port() {
@@ -402,7 +402,8 @@ impl Client {
             });
         }
         let scopes = scope.scopes();
-        let resp = match cred {
+        // Build the request once per attempt; token endpoints get the same bounded retries.
+        let build = || match cred {
             Credential::IdentityToken(refresh) => {
                 let mut form = Url::parse("http://form.invalid/").expect("static URL parses");
                 {
@@ -417,14 +418,14 @@ impl Client {
                 }
                 let body = form.query().unwrap_or_default().to_string();
                 self.http
-                    .post(url)
+                    .post(url.clone())
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .body(body)
-                    .send()
             }
             _ => {
+                let mut u = url.clone();
                 {
-                    let mut q = url.query_pairs_mut();
+                    let mut q = u.query_pairs_mut();
                     if let Some(s) = service {
                         q.append_pair("service", s);
                     }
@@ -432,14 +433,25 @@ impl Client {
                         q.append_pair("scope", s);
                     }
                 }
-                let mut rb = self.http.get(url);
+                let mut rb = self.http.get(u);
                 if let Credential::Basic { username, password } = cred {
                     rb = rb.basic_auth(username, Some(password));
                 }
-                rb.send()
+                rb
             }
-        }
-        .map_err(|e| token_err(Box::new(e)))?;
+        };
+        let max = self.config.max_attempts.max(1);
+        let mut attempt = 0;
+        let resp = loop {
+            attempt += 1;
+            match build().send() {
+                Ok(r) if is_retryable(r.status()) && attempt < max => {}
+                Ok(r) => break r,
+                Err(e) if attempt >= max => return Err(token_err(Box::new(e))),
+                Err(_) => {}
+            }
+            std::thread::sleep(self.backoff(attempt, None));
+        };
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(Error::Unauthorized {
