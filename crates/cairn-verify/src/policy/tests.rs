@@ -1032,3 +1032,94 @@ fn wildcard_matches_whole_strings() {
         ]
     );
 }
+
+// ---- JSON Schema and examples ----------------------------------------------------------------
+
+fn schema() -> jsonschema::Validator {
+    let text = std::fs::read(cairn_testkit::testdata().join("../docs/policy.schema.json")).unwrap();
+    let schema: Value = serde_json::from_slice(&text).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn yaml_value(text: &str) -> Value {
+    serde_saphyr::from_str(text).unwrap()
+}
+
+fn schema_errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+/// The complete policies among the ```yaml blocks of docs/policy.md.
+fn doc_examples() -> Vec<String> {
+    let md = std::fs::read_to_string(cairn_testkit::testdata().join("../docs/policy.md")).unwrap();
+    let mut out = Vec::new();
+    let mut rest = md.as_str();
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("```").unwrap();
+        if body[..end].contains("version: 1") {
+            out.push(body[..end].to_owned());
+        }
+        rest = &body[end + 3..];
+    }
+    out
+}
+
+#[test]
+fn every_example_policy_validates_against_the_schema() {
+    let v = schema();
+    let docs = doc_examples();
+    assert!(docs.len() >= 3, "found {} examples", docs.len());
+    for (i, text) in docs.iter().enumerate() {
+        let errors = schema_errors(&v, &yaml_value(text));
+        assert!(
+            errors.is_empty(),
+            "docs/policy.md example {i}: {errors:?}\n{text}"
+        );
+    }
+    let dir = cairn_testkit::testdata().join("policy");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let errors = schema_errors(&v, &yaml_value(&text));
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+            // And cairn loads it (keys resolved relative to the file).
+            Policy::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "{n} example policies");
+}
+
+#[test]
+fn the_schema_rejects_what_cairn_rejects() {
+    let v = schema();
+    let signer = "signers:\n  - name: s\n    identity: a@b.c\n    issuer: https://i\n";
+    let req = "requirements:\n  - name: p\n    predicateType: slsa\n";
+    let bad = [
+        format!("version: 1\nsigners: []\n{req}"),
+        format!("version: 2\n{signer}{req}"),
+        format!("version: 1\n{signer}{req}    colour: red\n"),
+        format!("version: 1\nsigners:\n  - name: s\n    identity: a@b.c\n{req}"),
+        format!(
+            "version: 1\nsigners:\n  - name: s\n    identity: a\n    identityRegexp: b\n    issuer: i\n{req}"
+        ),
+        format!("version: 1\n{signer}{req}    threshold: 0\n"),
+        format!("version: 1\n{signer}requirements:\n  - name: p\n    predicateType: provenanse\n"),
+        format!("version: 1\n{signer}"),
+        format!("version: 1\n{signer}{req}    slsa:\n      builders: []\n"),
+        format!("version: 1\nsigners:\n  - name: k\n    keyPem: x\n    issuer: y\n{req}"),
+    ];
+    for text in bad {
+        let doc = yaml_value(&text);
+        assert!(!v.is_valid(&doc), "schema accepted:\n{text}");
+        assert!(
+            Policy::from_yaml(text.as_bytes(), Path::new(".")).is_err(),
+            "cairn accepted:\n{text}"
+        );
+    }
+}
