@@ -369,3 +369,40 @@ fn basic_challenge() {
         .expect("repo");
     assert!(matches!(repo.list_tags(), Err(Error::Unauthorized { .. })));
 }
+
+#[cfg(unix)]
+#[test]
+fn docker_config_credential_helper_end_to_end() {
+    use std::os::unix::fs::PermissionsExt;
+    let handler: Arc<Handler> = Arc::new(move |r: &Req| {
+        if r.headers.get("authorization").map(String::as_str) != Some("Basic Ym9iOnNlY3JldA==") {
+            return resp(401, &[("WWW-Authenticate", "Basic realm=\"reg\"")], b"");
+        }
+        resp(200, &[], br#"{"tags":["v1"]}"#)
+    });
+    let mock = Mock::start(handler);
+    let dir = tempfile::tempdir().expect("tmp");
+    // A credential helper speaking the docker-credential protocol: server URL on stdin.
+    let helper = dir.path().join("docker-credential-cairnmock");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread url\n[ \"$1\" = get ] || exit 3\nif [ \"$url\" = \"{}\" ]; then echo '{{\"Username\":\"bob\",\"Secret\":\"secret\"}}'; else echo 'credentials not found in native keychain'; exit 1; fi\n",
+            mock.host()
+        ),
+    )
+    .expect("helper");
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let cfg = dir.path().join("config.json");
+    std::fs::write(
+        &cfg,
+        format!(r#"{{"credHelpers":{{"{}":"cairnmock"}}}}"#, mock.host()),
+    )
+    .expect("config");
+    let creds = cairn_oci::auth::DockerConfig::load(&cfg)
+        .expect("load")
+        .with_helper_dir(dir.path());
+    let client = Client::new(ClientConfig::default(), Arc::new(creds)).expect("client");
+    let repo = client.repository(&mock.host(), "x").expect("repo");
+    assert_eq!(repo.list_tags().expect("tags"), vec!["v1".to_string()]);
+}
