@@ -37,7 +37,9 @@ pub fn missing(test: &str, why: &str) -> Option<PathBuf> {
         !peers_required(),
         "{test}: peer required (CAIRN_REQUIRE_PEERS=1) but {why}; run scripts/install-peers.sh"
     );
-    eprintln!("SKIP {test}: {why} (run scripts/install-peers.sh, or set CAIRN_REQUIRE_PEERS=1 to fail)");
+    eprintln!(
+        "SKIP {test}: {why} (run scripts/install-peers.sh, or set CAIRN_REQUIRE_PEERS=1 to fail)"
+    );
     None
 }
 
