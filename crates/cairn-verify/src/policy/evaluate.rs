@@ -250,12 +250,11 @@ fn verify_one(
     report.predicate_type = Some(predicate_type.clone());
     let link = (predicate_type == cairn_model::predicate::LINK_V0_3)
         .then(|| (b.source.clone(), envelope.clone()));
-    if Statement::from_slice(&envelope.payload).is_err()
-        && !statement
-            .get("_type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t == cairn_model::statement::STATEMENT_V0_1)
-    {
+    let v01 = statement
+        .get("_type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t == cairn_model::statement::STATEMENT_V0_1);
+    if Statement::from_slice(&envelope.payload).is_err() && !v01 {
         report.reason = "DSSE payload is not an in-toto Statement".to_owned();
         return (report, None, link);
     }
