@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use cairn_sign::{KeyType, PrivateKey};
+use cairn_sign::{KeyType, PrivateKey, Signer as _};
 use cairn_sigstore::{Payload, Services, SignOptions, TrustedRoot, sign_with_key};
 use serde_json::{Value, json};
 
@@ -1122,4 +1122,85 @@ fn the_schema_rejects_what_cairn_rejects() {
             "cairn accepted:\n{text}"
         );
     }
+}
+
+// ---- in-toto layout over link attestations -----------------------------------------------------
+
+struct LayoutCase {
+    dir: tempfile::TempDir,
+    func: PrivateKey,
+    policy: Policy,
+}
+
+fn layout_case() -> LayoutCase {
+    let dir = tempfile::tempdir().unwrap();
+    let func = key();
+    let owner = key();
+    let mut k = func
+        .public_key()
+        .to_securesystemslib_json(cairn_sign::KeyIdRule::Securesystemslib1);
+    k["keyid"] = json!(func.key_id().as_str());
+    let signed = json!({"_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "",
+        "keys": {func.key_id().as_str(): k},
+        "steps": [{"_type": "step", "name": "build", "threshold": 1, "pubkeys": [func.key_id().as_str()],
+                   "expected_command": [], "expected_materials": [], "expected_products": [["ALLOW", "*"]]}],
+        "inspect": []});
+    let mut mb = cairn_model::metablock::Metablock::unsigned(signed);
+    cairn_sign::metablock::sign(&mut mb, &owner).unwrap();
+    std::fs::write(dir.path().join("root.layout"), mb.to_pretty_json()).unwrap();
+    std::fs::write(
+        dir.path().join("owner.pub"),
+        owner.public_key().to_spki_pem(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        format!(
+            "version: 1\nsigners:\n{}layout:\n  path: root.layout\n  keys: [owner.pub]\n",
+            key_signer("func", &func)
+        ),
+    )
+    .unwrap();
+    let policy = Policy::from_file(&dir.path().join("policy.yaml")).unwrap();
+    LayoutCase { dir, func, policy }
+}
+
+fn link(signer: &PrivateKey, step: &str, product: [u8; 32]) -> Vec<u8> {
+    attest(
+        signer,
+        product,
+        cairn_model::predicate::LINK_V0_3,
+        json!({"name": step, "command": [], "materials": [], "byproducts": {}}),
+    )
+}
+
+#[test]
+fn layout_over_link_attestations() {
+    let c = layout_case();
+    let e = run(&c.policy, vec![link(&c.func, "build", DIGEST)]);
+    assert_outcome(&e, true);
+    assert_eq!(
+        e.verdict.find("layout.subject").map(|x| x.outcome),
+        Some(Outcome::Pass)
+    );
+
+    // A link signed by a key the layout does not authorise: the step has no link.
+    let e = run(&c.policy, vec![link(&key(), "build", DIGEST)]);
+    assert_outcome(&e, false);
+    assert_eq!(
+        e.verdict.find("layout.subject").map(|x| x.outcome),
+        Some(Outcome::Fail)
+    );
+
+    // The supply chain produced something else: not this subject.
+    let e = run(&c.policy, vec![link(&c.func, "build", OTHER)]);
+    assert_outcome(&e, false);
+    assert_eq!(
+        e.verdict.find("layout.subject").map(|x| x.outcome),
+        Some(Outcome::Fail)
+    );
+
+    // No links at all.
+    assert_outcome(&run(&c.policy, vec![]), false);
+    drop(c.dir);
 }
