@@ -683,3 +683,99 @@ fn promote_on_a_registry() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["digest"], img.digest.to_string(), "prod:stable unchanged");
 }
+
+/// Benchmark (run by scripts/bench-verify-image.sh): `cairn verify image` over 10 attestations
+/// on a local registry. Prints the median wall time of RUNS (env `BENCH_RUNS`, default 10).
+#[test]
+#[ignore = "benchmark: scripts/bench-verify-image.sh"]
+fn bench_verify_image_10_attestations() {
+    let Some(reg) = cairn_testkit::registry::Registry::start("bench_verify_image_10_attestations")
+    else {
+        return;
+    };
+    let e = env();
+    let seed_dir = e.dir.path().join("seed");
+    let img = single(&seed_dir, "v1", 4);
+    let image_ref = format!("{}/bench/app:v1", reg.host());
+    let client = cairn_oci::Client::new(
+        cairn_oci::ClientConfig::default(),
+        std::sync::Arc::new(cairn_oci::auth::DockerConfig::default()),
+    )
+    .unwrap();
+    let repo = cairn_oci::open(
+        &cairn_oci::OciRef::parse(&image_ref).unwrap(),
+        &client,
+        true,
+    )
+    .unwrap();
+    let seed = Layout::open_or_create(&seed_dir).unwrap();
+    cairn_oci::copy(
+        &seed,
+        &img.digest,
+        repo.as_ref(),
+        Some("v1"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .unwrap();
+    let sbom = json!({"spdxVersion": "SPDX-2.3", "packages": [
+        {"name": "serde", "versionInfo": "1.0.0", "licenseConcluded": "MIT OR Apache-2.0",
+         "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:cargo/serde@1.0.0"}]}]});
+    let tests = json!({"result": "PASSED", "passedTests": ["a"], "failedTests": []});
+    let mut kinds = Vec::new();
+    for i in 0..10 {
+        let (t, p) = match i % 3 {
+            0 => ("https://slsa.dev/provenance/v1", provenance()),
+            1 => ("https://spdx.dev/Document/v2.3", sbom.clone()),
+            _ => (
+                "https://in-toto.io/attestation/test-result/v0.1",
+                tests.clone(),
+            ),
+        };
+        kinds.push(t);
+        e.attach(&image_ref, &e.bundle(&img, t, p), None);
+    }
+    let policy = e.dir.path().join("bench.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "{}  - name: sbom\n    predicateType: sbom\n    sbom:\n      deniedLicenses: ['GPL-3.0-*']\n  - name: tests\n    predicateType: test-result\n    cel:\n      - name: passed\n        expr: \"predicate.result == 'PASSED'\"\n",
+            std::fs::read_to_string(&e.policy).unwrap()
+        ),
+    )
+    .unwrap();
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let policy_s = policy.display().to_string();
+    let root = e.root_arg();
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let start = std::time::Instant::now();
+        let out = e.cairn(&[
+            "verify",
+            "image",
+            &image_ref,
+            "--policy",
+            &policy_s,
+            "--trusted-root",
+            &root,
+            "--json",
+        ]);
+        times.push(start.elapsed());
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["subjects"][0]["attestations"].as_array().unwrap().len(),
+            10
+        );
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "BENCH verify-image attestations=10 runs={runs} median_ms={:.1} min_ms={:.1} max_ms={:.1}",
+        median.as_secs_f64() * 1000.0,
+        times[0].as_secs_f64() * 1000.0,
+        times[times.len() - 1].as_secs_f64() * 1000.0
+    );
+}
