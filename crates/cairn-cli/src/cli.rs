@@ -100,6 +100,8 @@ pub enum Command {
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
     /// Run the whole chain locally on a small bundled project (no network, no server).
+    ///
+    /// Example: cairn demo --keep
     Demo(commands::demo::DemoArgs),
 }
 
