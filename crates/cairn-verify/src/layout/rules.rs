@@ -19,7 +19,8 @@
 //! `fnmatch` globs (see [`super::glob`]). Digest sets compare as whole maps, as in the reference.
 //! The engine stops at the first failing rule of a list, as the reference does.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use cairn_model::digest::DigestSet;
 use cairn_model::rule::{ArtifactRule, DestinationType};
@@ -150,7 +151,7 @@ fn with_trailing_slash(prefix: &str) -> String {
 }
 
 /// `os.path.join(prefix, rel)` (POSIX) with backslashes turned into slashes.
-pub(crate) fn join(prefix: Option<&str>, rel: &str) -> String {
+pub(crate) fn join<'a>(prefix: Option<&str>, rel: &'a str) -> Cow<'a, str> {
     match prefix {
         Some(p) if !p.is_empty() && !rel.starts_with('/') => {
             let mut out = p.to_owned();
@@ -158,9 +159,10 @@ pub(crate) fn join(prefix: Option<&str>, rel: &str) -> String {
                 out.push('/');
             }
             out.push_str(rel);
-            out.replace('\\', "/")
+            Cow::Owned(out.replace('\\', "/"))
         }
-        _ => rel.replace('\\', "/"),
+        _ if rel.contains('\\') => Cow::Owned(rel.replace('\\', "/")),
+        _ => Cow::Borrowed(rel),
     }
 }
 
@@ -203,6 +205,11 @@ pub(crate) enum Consumption {
     NeverConsumes,
 }
 
+/// Whether `path` is on `side`; a queued path is on its own side by construction.
+fn in_side(own: &ArtifactMap, side: &ArtifactMap, path: &str) -> bool {
+    std::ptr::eq(own, side) || side.contains_key(path)
+}
+
 /// Decides whether `rule` consumes the queued `path` of item `item`, and says why not.
 pub(crate) fn consumes(
     rule: &Compiled<'_>,
@@ -229,11 +236,11 @@ pub(crate) fn consumes(
                 };
             };
             let dest_path = join(destination_prefix.as_deref(), rel);
-            let Some(theirs) = dest.get(&dest_path) else {
+            let Some(theirs) = dest.get(dest_path.as_ref()) else {
                 return Consumption::NoDestinationArtifact {
                     step: destination_step.clone(),
                     role,
-                    path: dest_path,
+                    path: dest_path.into_owned(),
                 };
             };
             match own.get(path) {
@@ -241,14 +248,14 @@ pub(crate) fn consumes(
                 _ => Consumption::DigestDiffers {
                     step: destination_step.clone(),
                     role,
-                    path: dest_path,
+                    path: dest_path.into_owned(),
                     theirs: theirs.clone(),
                 },
             }
         }
         ArtifactRule::Create(_) => {
-            let is_material = item_materials.contains_key(path);
-            let is_product = item_products.contains_key(path);
+            let is_material = in_side(own, item_materials, path);
+            let is_product = in_side(own, item_products, path);
             if is_product && !is_material {
                 Consumption::Consumed
             } else {
@@ -259,8 +266,8 @@ pub(crate) fn consumes(
             }
         }
         ArtifactRule::Delete(_) => {
-            let is_material = item_materials.contains_key(path);
-            let is_product = item_products.contains_key(path);
+            let is_material = in_side(own, item_materials, path);
+            let is_product = in_side(own, item_products, path);
             if is_material && !is_product {
                 Consumption::Consumed
             } else {
@@ -299,7 +306,11 @@ pub fn apply(
         ArtifactRole::Material => materials,
         ArtifactRole::Product => products,
     };
-    let mut queue: HashSet<&str> = own.keys().map(String::as_str).collect();
+    // The queue is the item's artifacts in path order with a liveness flag: rules walk it in
+    // order, which lets MATCH merge-join against the (equally ordered) destination list
+    // instead of looking every path up.
+    let entries: Vec<(&str, &DigestSet)> = own.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let mut alive = vec![true; entries.len()];
     let mut results = Vec::with_capacity(rules.len());
     for (index, rule) in rules.iter().enumerate() {
         let compiled = Compiled::new(rule);
@@ -310,27 +321,72 @@ pub fn apply(
         };
         match rule {
             ArtifactRule::Disallow(_) => {
-                let mut caught: Vec<String> = queue
+                let caught: Vec<String> = entries
                     .iter()
-                    .filter(|p| compiled.pattern.matches(p))
-                    .map(|p| (*p).to_owned())
+                    .zip(&alive)
+                    .filter(|((p, _), live)| **live && compiled.pattern.matches(p))
+                    .map(|((p, _), _)| (*p).to_owned())
                     .collect();
                 if !caught.is_empty() {
-                    caught.sort();
                     result.failure = Some(RuleFailure::Disallowed { paths: caught });
                 }
             }
             ArtifactRule::Require(path) => {
-                if !queue.contains(path.as_str()) {
+                let present = entries
+                    .binary_search_by(|(p, _)| (*p).cmp(path.as_str()))
+                    .is_ok_and(|i| alive[i]);
+                if !present {
                     result.failure = Some(RuleFailure::Required { path: path.clone() });
                 }
             }
+            ArtifactRule::Match {
+                source_prefix,
+                destination_prefix,
+                destination_type,
+                destination_step,
+                ..
+            } if source_prefix.as_deref().unwrap_or("").is_empty()
+                && destination_prefix.as_deref().unwrap_or("").is_empty() =>
+            {
+                // Same path on both sides: merge-join the two ordered lists.
+                if let Some(dest) = links.artifacts(destination_step, dest_role(*destination_type))
+                {
+                    let mut dest_iter = dest.iter().peekable();
+                    for ((path, ours), live) in entries.iter().zip(alive.iter_mut()) {
+                        if !*live || !compiled.pattern.matches(path) {
+                            continue;
+                        }
+                        if path.contains('\\') {
+                            // The reference looks such paths up with `/` for `\`.
+                            if dest.get(&path.replace('\\', "/")) == Some(*ours) {
+                                *live = false;
+                                result.consumed += 1;
+                            }
+                            continue;
+                        }
+                        while dest_iter.peek().is_some_and(|(k, _)| k.as_str() < *path) {
+                            dest_iter.next();
+                        }
+                        if let Some((k, theirs)) = dest_iter.peek()
+                            && k.as_str() == *path
+                            && *theirs == *ours
+                        {
+                            *live = false;
+                            result.consumed += 1;
+                        }
+                    }
+                }
+            }
             _ => {
-                let before = queue.len();
-                queue.retain(|p| {
-                    consumes(&compiled, materials, products, own, p, links) != Consumption::Consumed
-                });
-                result.consumed = before - queue.len();
+                for ((path, _), live) in entries.iter().zip(alive.iter_mut()) {
+                    if *live
+                        && consumes(&compiled, materials, products, own, path, links)
+                            == Consumption::Consumed
+                    {
+                        *live = false;
+                        result.consumed += 1;
+                    }
+                }
             }
         }
         let failed = result.failure.is_some();
@@ -339,8 +395,12 @@ pub fn apply(
             break;
         }
     }
-    let mut unconsumed: Vec<String> = queue.into_iter().map(str::to_owned).collect();
-    unconsumed.sort();
+    let unconsumed: Vec<String> = entries
+        .iter()
+        .zip(&alive)
+        .filter(|(_, live)| **live)
+        .map(|((p, _), _)| (*p).to_owned())
+        .collect();
     Some(QueueReport {
         results,
         unconsumed,
