@@ -7,6 +7,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let _ = cairn_sign::is_encrypted(data);
     if let Ok(key) = cairn_sign::parse_key(data, None) {
-        let _ = key.public();
+        let _ = key.public_key();
     }
 });
