@@ -779,3 +779,57 @@ fn bench_verify_image_10_attestations() {
         times[times.len() - 1].as_secs_f64() * 1000.0
     );
 }
+
+#[test]
+fn keyless_vsa_from_the_in_process_sigstore() {
+    let e = env();
+    let src_dir = e.dir.path().join("staging");
+    let img = single(&src_dir, "v1", 1);
+    let src = format!("oci:{}:v1", src_dir.display());
+    e.attach(
+        &src,
+        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
+        None,
+    );
+    let trust = e.dir.path().join("trust_config.json");
+    std::fs::write(&trust, serde_json::to_vec(&e.stack.trust_config()).unwrap()).unwrap();
+    let vsa = e.dir.path().join("app.vsa.json");
+    let token = e.stack.token("gate@cairn.test", "sigstore", 600);
+    let out = e.cairn(&[
+        "verify",
+        "image",
+        &src,
+        "--policy",
+        &e.policy.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+        "--vsa-out",
+        &vsa.display().to_string(),
+        "--keyless",
+        "--identity-token",
+        &token,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    // A later gate trusts the VSA by its keyless signer.
+    let gate = e.dir.path().join("gate.yaml");
+    std::fs::write(
+        &gate,
+        format!(
+            "version: 1\nsigners:\n  - name: gate\n    identity: gate@cairn.test\n    issuer: {}\nrequirements:\n  - name: vsa\n    predicateType: vsa\n    cel:\n      - name: passed\n        expr: \"predicate.verificationResult == 'PASSED' && 'SLSA_BUILD_LEVEL_1' in predicate.verifiedLevels\"\n",
+            e.stack.issuer()
+        ),
+    )
+    .unwrap();
+    let out = e.cairn(&[
+        "verify",
+        "artifact",
+        &img.digest.to_string(),
+        "--policy",
+        &gate.display().to_string(),
+        "--bundle",
+        &vsa.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+}
