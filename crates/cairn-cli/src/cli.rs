@@ -103,6 +103,14 @@ pub enum Command {
     ///
     /// Example: cairn demo --keep
     Demo(commands::demo::DemoArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell) to stdout.
+    ///
+    /// Example: cairn completions bash > /etc/bash_completion.d/cairn
+    Completions(commands::completions::CompletionsArgs),
+    /// Write man pages (cairn.1 and one page per subcommand) into a directory.
+    ///
+    /// Example: cairn man --out /usr/local/share/man/man1
+    Man(commands::completions::ManArgs),
 }
 
 #[cfg(test)]

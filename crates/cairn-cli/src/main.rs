@@ -28,6 +28,8 @@ fn main() -> ExitCode {
     let outcome = match args.command {
         Command::Key(cmd) => cmd.run(&ctx),
         Command::Demo(cmd) => cmd.run(&ctx),
+        Command::Completions(cmd) => cmd.run(&ctx),
+        Command::Man(cmd) => cmd.run(&ctx),
         Command::Attach(cmd) => cmd.run(&ctx),
         Command::Attestations(cmd) => cmd.run(&ctx),
         Command::Promote(cmd) => cmd.run(&ctx),

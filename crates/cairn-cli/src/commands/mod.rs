@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod attest;
 pub mod attestations;
+pub mod completions;
 pub mod demo;
 pub mod key;
 pub mod layout;
