@@ -8,8 +8,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use cairn_model::Metablock;
-use cairn_record::{ArtifactOptions, NoProgress, StepInfo, build_link, record_artifacts};
+use cairn_record::{
+    ArtifactOptions, Artifacts, ArtifactsRef, LinkDocument, NoProgress, StepInfo, link,
+    record_artifacts,
+};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let paths: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
@@ -28,8 +30,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "example".into(),
         ..StepInfo::default()
     };
-    let link = build_link(&step, &artifacts, &Default::default());
-    let json = Metablock::unsigned(link.to_signed_value()).to_pretty_json();
+    let empty = Artifacts::default();
+    let byproducts = link::byproducts(&step);
+    let environment = link::environment(&step);
+    let doc = LinkDocument {
+        name: &step.name,
+        command: &step.command,
+        byproducts: &byproducts,
+        environment: &environment,
+        materials: ArtifactsRef::Recorded(&artifacts),
+        products: ArtifactsRef::Recorded(&empty),
+    };
+    let canonical = doc.canonical_signed()?; // what a signer would sign
+    let json = doc.metablock_json(&[]);
+    eprintln!("canonical form: {} bytes", canonical.len());
     let total = start.elapsed();
     eprintln!(
         "{} files, {} bytes: hashed in {:.3} s (peak RSS {} KiB), link ready in {:.3} s (peak RSS {} KiB)",

@@ -199,7 +199,9 @@ impl StopArgs {
                 ));
             }
             Err(e) => {
-                return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display())));
+                return Err(
+                    anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+                );
             }
         };
         let bad = |source: Box<dyn std::error::Error + Send + Sync>| RecordError::BadState {
