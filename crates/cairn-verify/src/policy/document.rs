@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 /// A whole policy document.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicyDocument {
     /// Format version; must be `1`.
@@ -26,6 +27,7 @@ pub struct PolicyDocument {
 
 /// A trusted signer: a key, or a keyless identity with its issuer.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignerDocument {
     /// The name requirements use to refer to this signer.
@@ -55,6 +57,7 @@ pub struct SignerDocument {
 
 /// GitHub Actions certificate claims to require (each exact).
 #[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GithubDocument {
     /// `owner/repo`.
@@ -76,6 +79,7 @@ pub struct GithubDocument {
 
 /// One requirement: attestations of a predicate type, from some signers, passing some checks.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RequirementDocument {
     /// Its name (check ids use it).
@@ -101,6 +105,7 @@ pub struct RequirementDocument {
 
 /// A trusted builder.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuilderDocument {
     /// The builder id (without `@`: any version).
@@ -111,6 +116,7 @@ pub struct BuilderDocument {
 
 /// The source ref rule: exactly one field.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RefDocument {
     /// `refs/heads/NAME`.
@@ -129,6 +135,7 @@ pub struct RefDocument {
 
 /// SLSA provenance checks (cairn-slsa's verifier).
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SlsaDocument {
     /// Trusted builders (at least one).
@@ -158,6 +165,7 @@ pub struct SlsaDocument {
 
 /// A package pattern: by purl or by name (`*` wildcards, whole-string).
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PackagePatternDocument {
     /// Package URL pattern, e.g. `pkg:npm/event-stream@*`.
@@ -173,6 +181,7 @@ pub struct PackagePatternDocument {
 
 /// SBOM checks.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SbomDocument {
     /// Packages that must not appear.
@@ -188,6 +197,7 @@ pub struct SbomDocument {
 
 /// A CEL rule.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CelDocument {
     /// Its name.
@@ -198,6 +208,7 @@ pub struct CelDocument {
 
 /// An in-toto layout over link attestations.
 #[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct LayoutDocument {
     /// The signed layout file, relative to the policy.

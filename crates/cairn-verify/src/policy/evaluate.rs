@@ -76,6 +76,7 @@ impl<'a> EvalOptions<'a> {
 
 /// What the engine made of one bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct AttestationReport {
     /// Where it came from.
     pub source: String,
@@ -98,6 +99,7 @@ pub struct AttestationReport {
 
 /// The result of an evaluation.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Evaluation {
     /// Every requirement with its evidence.
     pub verdict: Verdict,
@@ -187,8 +189,8 @@ pub fn evaluate(
     ];
     // `group` of only skipped children is "skip"; that is informational, never a failure.
     let mut slsa_level = None;
-    for (ri, req) in policy.requirements.iter().enumerate() {
-        let (check, level) = requirement(policy, ri, req, subject, &verified, &reports);
+    for req in &policy.requirements {
+        let (check, level) = requirement(policy, req, subject, &verified, &reports);
         if let Some(l) = level {
             slsa_level = Some(slsa_level.map_or(l, |x: u8| x.max(l)));
         }
@@ -335,7 +337,6 @@ fn slsa_signer(info: &SignerInfo) -> Option<cairn_slsa::verify::SignerIdentity> 
 
 fn requirement(
     policy: &Policy,
-    ri: usize,
     req: &Requirement,
     subject: &Subject,
     verified: &[Verified],
@@ -352,7 +353,6 @@ fn requirement(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = ri;
     let mut children = Vec::new();
     let mut passing_identities = BTreeSet::new();
     let mut best_level = None;

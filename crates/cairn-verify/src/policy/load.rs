@@ -17,6 +17,7 @@ pub const MAX_POLICY_SIZE: u64 = 1024 * 1024;
 
 /// A trusted signer.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Signer {
     /// Its name in the policy.
     pub name: String,
@@ -146,6 +147,7 @@ impl PredicateMatch {
 
 /// One compiled requirement.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Requirement {
     /// Its name.
     pub name: String,
@@ -170,6 +172,7 @@ pub(crate) struct LayoutRule {
 
 /// A loaded, checked policy.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Policy {
     /// Its name (or the file name).
     pub name: String,
