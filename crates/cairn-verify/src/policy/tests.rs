@@ -1204,3 +1204,64 @@ fn layout_over_link_attestations() {
     assert_outcome(&run(&c.policy, vec![]), false);
     drop(c.dir);
 }
+
+// ---- GitHub claims on real actions/attest bundles (gh CLI test data, public-good) ------------
+
+fn gh_eval(signer: &str, bundle: &str, artifact: &str) -> Evaluation {
+    let base = "github-attestations/gh-cli/pkg/cmd/attestation/test/data";
+    let text = format!(
+        "version: 1\nsigners:\n{signer}requirements:\n  - name: provenance\n    predicateType: https://slsa.dev/provenance/v1\n"
+    );
+    let p = Policy::from_yaml(text.as_bytes(), Path::new(".")).unwrap();
+    let bytes = cairn_testkit::read_testdata(&format!("{base}/{artifact}"));
+    let digest: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&bytes).into();
+    let root = TrustedRoot::embedded(cairn_sigstore::Instance::PublicGood);
+    evaluate(
+        &p,
+        &Subject::sha256(artifact, digest),
+        &[BundleInput::new(
+            bundle,
+            cairn_testkit::read_testdata(&format!("{base}/{bundle}")),
+        )],
+        &EvalOptions::new(&root, now()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn github_claims_on_real_attestations() {
+    let reusable = |repo: &str| {
+        format!(
+            "  - name: attest\n    identityRegexp: 'https://github\\.com/github/artifact-attestations-workflows/\\.github/workflows/attest\\.yml@[0-9a-f]{{40}}'\n    issuer: https://token.actions.githubusercontent.com\n    github:\n      repository: {repo}\n"
+        )
+    };
+    let (b, a) = (
+        "reusable-workflow-attestation.sigstore.json",
+        "reusable-workflow-artifact",
+    );
+    assert_outcome(&gh_eval(&reusable("malancas/attest-demo"), b, a), true);
+    // The same signer workflow run for another repository is someone else's build.
+    let e = gh_eval(&reusable("malancas/other"), b, a);
+    assert_outcome(&e, false);
+    assert!(!e.attestations[0].verified);
+
+    // GitHub Enterprise-style custom issuer: exact issuer match only.
+    let custom = |issuer: &str| {
+        format!(
+            "  - name: ghe\n    identity: https://github.com/too-legit/attest/.github/workflows/integration.yml@refs/heads/main\n    issuer: {issuer}\n"
+        )
+    };
+    let (b, a) = ("custom-issuer.sigstore.json", "custom-issuer-artifact");
+    assert_outcome(
+        &gh_eval(
+            &custom("https://token.actions.githubusercontent.com/hammer-time"),
+            b,
+            a,
+        ),
+        true,
+    );
+    assert_outcome(
+        &gh_eval(&custom("https://token.actions.githubusercontent.com"), b, a),
+        false,
+    );
+}
