@@ -60,6 +60,7 @@ struct CheckReport {
     signers: Vec<String>,
     requirements: Vec<String>,
     layout: bool,
+    warnings: Vec<String>,
 }
 
 impl CheckArgs {
@@ -88,6 +89,7 @@ impl CheckArgs {
                 })
                 .collect(),
             layout: policy.has_layout(),
+            warnings: policy.lint(),
         };
         if ctx.json {
             ctx.out_json(&report)?;
@@ -106,6 +108,9 @@ impl CheckArgs {
             }
             if report.layout {
                 ctx.out("  in-toto layout over link attestations")?;
+            }
+            for w in &report.warnings {
+                ctx.warn(w);
             }
         }
         Ok(Status::Success)

@@ -530,3 +530,77 @@ fn has_pattern(signers: &[Signer], indexes: &[usize]) -> bool {
         )
     })
 }
+
+/// Identities no trusted signer should match: a pattern that accepts one of these accepts
+/// anyone the issuer vouches for.
+const PROBE_IDENTITIES: &[&str] = &[
+    "https://github.com/attacker/evil/.github/workflows/x.yml@refs/heads/main",
+    "https://gitlab.com/attacker/evil//.gitlab-ci.yml@refs/heads/main",
+    "attacker@evil.example",
+    "",
+];
+
+impl Policy {
+    /// Things that are allowed but probably not meant: identity patterns that match anyone,
+    /// unescaped dots in identity patterns, unrestricted key signers without a log. Each is one
+    /// sentence; `cairn policy check` prints them.
+    pub fn lint(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.signers {
+            match &s.kind {
+                SignerKind::Keyless(c) => {
+                    if let Identity::Pattern { source, regex } = &c.identity {
+                        if let Some(p) = PROBE_IDENTITIES.iter().find(|p| regex.is_match(p)) {
+                            out.push(format!(
+                                "signer {:?}: identityRegexp {source:?} also matches {p:?}: any identity from {} is trusted",
+                                s.name, c.issuer
+                            ));
+                        }
+                        if let Some(at) = unescaped_dot(source) {
+                            out.push(format!(
+                                "signer {:?}: identityRegexp {source:?} has an unescaped '.' at byte {at}, which matches any character (write \\.)",
+                                s.name
+                            ));
+                        }
+                    }
+                }
+                SignerKind::Key {
+                    allow_missing_tlog: true,
+                    ..
+                } => out.push(format!(
+                    "signer {:?}: allowMissingTlog accepts bundles that prove neither when they were signed nor that they were published",
+                    s.name
+                )),
+                SignerKind::Key { .. } => {}
+            }
+        }
+        out
+    }
+}
+
+/// The first `.` between two word characters that is not escaped (`github.com`, not
+/// `github\.com` or `.*`).
+fn unescaped_dot(pattern: &str) -> Option<usize> {
+    let b = pattern.as_bytes();
+    let mut escaped = false;
+    let mut in_class = false;
+    for (i, &c) in b.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            b'\\' => escaped = true,
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            b'.' if !in_class => {
+                let word = |x: Option<&u8>| x.is_some_and(|x| x.is_ascii_alphanumeric());
+                if i > 0 && word(b.get(i - 1)) && word(b.get(i + 1)) {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}

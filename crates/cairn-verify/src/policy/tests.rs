@@ -1265,3 +1265,25 @@ fn github_claims_on_real_attestations() {
         false,
     );
 }
+
+#[test]
+fn lint_flags_patterns_that_trust_too_much() {
+    let text = |re: &str| {
+        format!(
+            "version: 1\nsigners:\n  - name: s\n    identityRegexp: '{re}'\n    issuer: https://token.actions.githubusercontent.com\nrequirements:\n  - name: p\n    predicateType: slsa\n"
+        )
+    };
+    let lint = |re: &str| {
+        Policy::from_yaml(text(re).as_bytes(), Path::new("."))
+            .unwrap()
+            .lint()
+    };
+    assert!(lint(".*")[0].contains("any identity"));
+    assert!(lint("https://github\\.com/.*")[0].contains("any identity"));
+    assert!(lint("https://github.com/acme/app/.*")[0].contains("unescaped '.'"));
+    assert!(
+        lint("https://github\\.com/acme/app/\\.github/workflows/release\\.yml@refs/tags/v.*")
+            .is_empty()
+    );
+    assert!(lint("[a-z.]+@acme\\.example").is_empty());
+}
