@@ -10,6 +10,7 @@ use cairn_sigstore::Payload;
 use clap::Args;
 use sha2::Digest;
 
+use crate::commands::attach::{RegistryArgs, open_repo, parse_ref};
 use crate::commands::sign::{SigningArgs, report, write_atomic};
 use crate::output::{Ctx, Status};
 
@@ -22,14 +23,18 @@ pub struct AttestArgs {
     /// The predicate type: slsa, spdx, cyclonedx, link, vsa, or a predicate type URI.
     #[arg(long = "type", value_name = "TYPE", env = "CAIRN_PREDICATE_TYPE")]
     pub predicate_type: String,
-    /// A file the statement is about (repeatable); its SHA-256 goes into the subject.
-    #[arg(long, value_name = "PATH", required = true, num_args = 1..)]
+    /// What the statement is about (repeatable): a file (its SHA-256 goes into the subject) or
+    /// an image (`oci:DIR[:TAG]`, `registry/repo:tag`, `registry/repo@sha256:…`, resolved to
+    /// its manifest digest, so the bundle can be attached to it).
+    #[arg(long, value_name = "PATH|IMAGE", required = true, num_args = 1..)]
     pub subject: Vec<PathBuf>,
     /// Where to write the bundle (default: stdout).
     #[arg(long, value_name = "OUT", env = "CAIRN_BUNDLE")]
     pub bundle: Option<PathBuf>,
     #[command(flatten)]
     pub signing: SigningArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 /// `--type` shorthand to predicate type URI.
@@ -55,9 +60,56 @@ impl AttestArgs {
         let predicate = cairn_model::json::value_from_slice(&bytes)
             .with_context(|| format!("{} is not valid JSON", self.predicate.display()))?;
         anyhow::ensure!(predicate.is_object(), "the predicate must be a JSON object");
+        // An unsigned Statement (what `cairn provenance` writes): sign its predicate.
+        let predicate = match predicate.get("_type").and_then(|t| t.as_str()) {
+            Some(cairn_model::statement::STATEMENT_V1) => {
+                let declared = predicate.get("predicateType").and_then(|t| t.as_str());
+                anyhow::ensure!(
+                    declared == Some(predicate_type.as_str()),
+                    "{} is a Statement of predicate type {:?}, not {predicate_type}",
+                    self.predicate.display(),
+                    declared.unwrap_or("(none)")
+                );
+                predicate
+                    .get("predicate")
+                    .cloned()
+                    .filter(|p| p.is_object())
+                    .context("the Statement has no predicate object")?
+            }
+            _ => predicate,
+        };
         let mut subjects = Vec::new();
         let mut first = None;
         for path in &self.subject {
+            if let Some(spec) = path
+                .to_str()
+                .filter(|s| crate::commands::provenance::looks_like_image(s) && !path.exists())
+            {
+                let reference = parse_ref(spec)?;
+                let client = self.registry.client(ctx)?;
+                let repo = open_repo(&reference, &client, false)?;
+                let resolved = cairn_oci::resolve(
+                    repo.as_ref(),
+                    &reference.reference(),
+                    &cairn_oci::PlatformSelection::All,
+                )
+                .with_context(|| format!("cannot resolve image {reference}"))?;
+                let digest = resolved.digest().to_string();
+                let hex_digest = digest
+                    .strip_prefix("sha256:")
+                    .context("image subjects need a sha256 manifest digest")?;
+                let bytes: [u8; 32] = hex::decode(hex_digest)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .context("malformed image digest")?;
+                ctx.info(format!("{reference} resolved to {digest}"));
+                first.get_or_insert(bytes);
+                subjects.push(ResourceDescriptor::subject(
+                    reference.name(),
+                    DigestSet::sha256(&bytes),
+                ));
+                continue;
+            }
             let mut file = std::fs::File::open(path)
                 .with_context(|| format!("cannot read subject {}", path.display()))?;
             let mut hasher = sha2::Sha256::new();

@@ -333,7 +333,7 @@ impl ProvenanceArgs {
 /// `oci:…`, `docker://…`, a reference with a digest, or one whose first component is a
 /// registry host (has a dot or a port, or is localhost). Anything else is a path, so a typo'd
 /// file name never turns into a registry request.
-fn looks_like_image(spec: &str) -> bool {
+pub(crate) fn looks_like_image(spec: &str) -> bool {
     if spec.starts_with("oci:")
         || spec.starts_with("docker://")
         || spec.contains("@sha256:")
