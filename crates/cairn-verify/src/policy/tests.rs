@@ -1287,3 +1287,37 @@ fn lint_flags_patterns_that_trust_too_much() {
     );
     assert!(lint("[a-z.]+@acme\\.example").is_empty());
 }
+
+#[test]
+fn garbage_evidence_never_panics_and_never_passes() {
+    let k = key();
+    let p = policy(
+        &key_signer("ci", &k),
+        "  - name: p\n    predicateType: https://cairn.test/p\n",
+    );
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes();
+    let not_statement = {
+        let b = attest(&k, DIGEST, "https://cairn.test/p", json!({}));
+        let mut v: Value = serde_json::from_slice(&b).unwrap();
+        use base64::Engine;
+        v["dsseEnvelope"]["payload"] =
+            json!(base64::engine::general_purpose::STANDARD.encode(b"[1, 2, 3]"));
+        serde_json::to_vec(&v).unwrap()
+    };
+    let inputs = vec![
+        Vec::new(),
+        b"{}".to_vec(),
+        b"not json".to_vec(),
+        deep,
+        br#"{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}, "dsseEnvelope": {"payload": "", "payloadType": "x", "signatures": []}}"#.to_vec(),
+        not_statement,
+    ];
+    let e = run(&p, inputs);
+    assert_outcome(&e, false);
+    assert_eq!(e.attestations.len(), 6);
+    assert!(
+        e.attestations
+            .iter()
+            .all(|a| !a.verified && !a.reason.is_empty())
+    );
+}
