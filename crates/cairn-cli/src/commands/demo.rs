@@ -55,8 +55,8 @@ const POLICY: &str = include_str!("../../../../examples/demo/policy.yaml");
 
 /// What the demo cannot run offline: signing into Sigstore bundles needs Rekor or a TSA.
 const OPEN_THE_GATE: &[&str] = &[
-    "cairn attest sbom.spdx.json --type spdx --subject hello-1.0.tar --key keys/carol --tlog-upload --bundle sbom.sigstore.json",
-    "cairn verify artifact hello-1.0.tar --bundle sbom.sigstore.json --key keys/carol.pub",
+    "cairn attest provenance.json --type slsa --subject oci:staging:1.0 --key keys/carol --tlog-upload --bundle provenance.sigstore.json",
+    "cairn attest sbom.spdx.json --type spdx --subject oci:staging:1.0 --key keys/carol --tlog-upload --bundle sbom.sigstore.json",
     "cairn attach oci:staging:1.0 --bundle provenance.sigstore.json --bundle sbom.sigstore.json",
     "cairn verify image oci:staging:1.0 --policy policy.yaml",
     "cairn promote oci:staging:1.0 oci:prod:1.0 --policy policy.yaml",
@@ -611,8 +611,8 @@ fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
         ctx.out(format!("  {shown}"))?;
     }
     ctx.out("")?;
-    ctx.out("To open the gate, sign with a transparency log (a key and --tlog-upload, or keyless")?;
-    ctx.out("in CI), attach provenance and SBOM bundles whose subject is the image, and promote:")?;
+    ctx.out("To open the gate, sign the provenance and SBOM about the image with a transparency")?;
+    ctx.out("log (a key and --tlog-upload here, keyless in CI), attach them, and promote:")?;
     for line in OPEN_THE_GATE {
         ctx.out(format!("  {line}"))?;
     }
