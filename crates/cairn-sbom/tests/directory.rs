@@ -404,3 +404,35 @@ fn corrupt_rpmdb_is_a_warning_not_a_crash() {
         s.warnings
     );
 }
+
+#[test]
+fn archives_use_the_file_limit_not_the_text_limit() {
+    // Regression: a 70 MB jar was cut at the 64 MiB text limit and reported as not a zip.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let filler: Vec<u8> = (0..20_000u32)
+        .flat_map(|i| i.wrapping_mul(2_654_435_761).to_le_bytes())
+        .collect();
+    let jar = common::zip(&[
+        (
+            "META-INF/maven/g/big/pom.properties",
+            b"groupId=g\nartifactId=big\nversion=1.0\n",
+        ),
+        ("blob.bin", &filler),
+    ]);
+    assert!(jar.len() > 8 << 10);
+    std::fs::write(tmp.path().join("big-1.0.jar"), &jar).expect("write");
+    std::fs::write(tmp.path().join("requirements.txt"), vec![b'#'; 16 << 10]).expect("write");
+    let opts = ScanOptions {
+        limits: cairn_sbom::Limits {
+            max_text_bytes: 8 << 10,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let s = cairn_sbom::scan(&Source::Directory(tmp.path().to_path_buf()), &opts).expect("scan");
+    assert_eq!(common::purls(&s), ["pkg:maven/g/big@1.0"]);
+    // The oversized text file is reported, not silently cut.
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert_eq!(s.warnings[0].path, "requirements.txt");
+    assert!(s.warnings[0].message.contains("over the 8192-byte limit"));
+}

@@ -195,6 +195,53 @@ pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
+    struct NoFiles;
+    impl Files for NoFiles {
+        fn read(&self, _: &str) -> Option<Vec<u8>> {
+            None
+        }
+    }
+
+    const KINDS: &[(Kind, &str)] = &[
+        (Kind::DpkgStatus, "var/lib/dpkg/status"),
+        (Kind::DpkgStatusD, "var/lib/dpkg/status.d/x"),
+        (Kind::Apk, "lib/apk/db/installed"),
+        (Kind::Rpm, "var/lib/rpm/rpmdb.sqlite"),
+        (Kind::PythonInstalled, "a.dist-info/METADATA"),
+        (Kind::Requirements, "requirements.txt"),
+        (Kind::PoetryLock, "poetry.lock"),
+        (Kind::UvLock, "uv.lock"),
+        (Kind::PipfileLock, "Pipfile.lock"),
+        (Kind::NpmLock, "package-lock.json"),
+        (Kind::NpmInstalled, "node_modules/a/package.json"),
+        (Kind::YarnLock, "yarn.lock"),
+        (Kind::PnpmLock, "pnpm-lock.yaml"),
+        (Kind::CargoLock, "Cargo.lock"),
+        (Kind::GoMod, "go.mod"),
+        (Kind::JavaArchive, "a.jar"),
+        (Kind::Binary, "bin/a"),
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        /// Every cataloger takes any bytes without panicking (bad input is a warning).
+        #[test]
+        fn catalogers_never_panic_on_arbitrary_bytes(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            for (kind, path) in KINDS {
+                let _ = run(*kind, path, &bytes, &NoFiles, None, &crate::Limits::default());
+            }
+        }
+
+        /// Line-oriented formats with their own punctuation: text built from the characters
+        /// those parsers split on.
+        #[test]
+        fn catalogers_never_panic_on_format_like_text(text in "[a-z@/:=\\-_. \"'(){}\\[\\],|<>~^\n\t0-9]{0,400}") {
+            for (kind, path) in KINDS {
+                let _ = run(*kind, path, text.as_bytes(), &NoFiles, None, &crate::Limits::default());
+            }
+        }
+    }
+
     #[test]
     fn classify_paths() {
         assert_eq!(

@@ -17,7 +17,7 @@ pub(crate) struct DirFiles {
 }
 
 impl DirFiles {
-    fn read_bounded(&self, rel: &str) -> std::io::Result<Option<Vec<u8>>> {
+    fn read_bounded(&self, rel: &str, max: u64) -> std::io::Result<Option<Vec<u8>>> {
         let path = self.root.join(rel);
         let meta = std::fs::symlink_metadata(&path)?;
         if !meta.file_type().is_file() {
@@ -30,15 +30,21 @@ impl DirFiles {
                 return Ok(None);
             }
         }
-        let mut buf = Vec::with_capacity(meta.len().min(self.max) as usize);
-        File::open(&path)?.take(self.max).read_to_end(&mut buf)?;
+        if meta.len() > max {
+            return Err(std::io::Error::other(format!(
+                "{} bytes is over the {max}-byte limit",
+                meta.len()
+            )));
+        }
+        let mut buf = Vec::with_capacity(meta.len() as usize);
+        File::open(&path)?.take(max).read_to_end(&mut buf)?;
         Ok(Some(buf))
     }
 }
 
 impl Files for DirFiles {
     fn read(&self, path: &str) -> Option<Vec<u8>> {
-        self.read_bounded(path).ok().flatten()
+        self.read_bounded(path, self.max).ok().flatten()
     }
 }
 
@@ -129,7 +135,7 @@ pub(crate) fn scan(root: &Path, opts: &ScanOptions) -> Result<Sbom, Error> {
                         f
                     });
             }
-            match files.read_bounded(rel) {
+            match files.read_bounded(rel, max) {
                 Ok(Some(bytes)) => {
                     catalog::run(*kind, rel, &bytes, &files, distro.as_ref(), limits)
                 }
