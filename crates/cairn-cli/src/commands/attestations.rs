@@ -61,14 +61,15 @@ impl AttestationsArgs {
             .with_context(|| format!("cannot resolve {reference}"))?;
         let root = resolved.digest().clone();
         let mut subjects = vec![(None, root.clone())];
-        if !self.index_only && self.platform.is_none() {
-            if let Manifest::Index(index) = resolved.manifest.parse()? {
-                for child in index.manifests.iter().filter(|d| d.is_manifest()) {
-                    subjects.push((
-                        child.platform.as_ref().map(|p| p.to_string()),
-                        child.digest.clone(),
-                    ));
-                }
+        if !self.index_only
+            && self.platform.is_none()
+            && let Manifest::Index(index) = resolved.manifest.parse()?
+        {
+            for child in index.manifests.iter().filter(|d| d.is_manifest()) {
+                subjects.push((
+                    child.platform.as_ref().map(|p| p.to_string()),
+                    child.digest.clone(),
+                ));
             }
         }
         if let Some(dir) = &self.download {
