@@ -7,6 +7,7 @@
 #   @sigstore/cli 0.8.1, @sigstore/mock 0.12.1 -> $CAIRN_PEERS_DIR/node/node_modules
 #   docker-registry (CNCF distribution 2.8), skopeo -> system packages (Debian, as root)
 #   rpm (rpmdb oracle), dpkg-query, npm     -> system packages (rpm installed here when missing)
+#   chromium (HTML report e2e test)          -> system package (Debian), when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEERS="${CAIRN_PEERS_DIR:-$(pwd)/.peers}"
@@ -59,6 +60,16 @@ if ! command -v rpm >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rpm >/dev/null
   else
     echo "warning: rpm missing: the rpmdb oracle test will skip (Debian: sudo apt-get install rpm)" >&2
+  fi
+fi
+# chromium (headless) renders the HTML verification report in its end-to-end test.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium (apt)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "warning: chromium missing: the HTML report browser test will skip (Debian: sudo apt-get install chromium)" >&2
   fi
 fi
 echo "peers ready in $PEERS"

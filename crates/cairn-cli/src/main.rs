@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod output;
+mod render;
 mod report;
 
 use std::process::ExitCode;

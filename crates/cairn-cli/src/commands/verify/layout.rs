@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use crate::output::{Ctx, Status};
+use crate::render::Format;
 use crate::report::with_hint;
 
 /// `verify layout` arguments.
@@ -50,6 +51,12 @@ pub struct LayoutArgs {
     /// Do not write `<inspection>.link` files into the inspection directory.
     #[arg(long, env = "CAIRN_NO_INSPECTION_LINKS")]
     pub no_inspection_links: bool,
+    /// Output format on stdout: text, json, sarif, junit or markdown.
+    #[arg(long, value_enum, default_value_t = Format::Text, env = "CAIRN_FORMAT")]
+    pub format: Format,
+    /// Also write a self-contained HTML report (the supply chain as a graph) to FILE.
+    #[arg(long, value_name = "FILE", env = "CAIRN_REPORT")]
+    pub report: Option<PathBuf>,
 }
 
 fn parse_at(text: &str) -> anyhow::Result<DateTime<Utc>> {
@@ -124,9 +131,13 @@ impl LayoutArgs {
             },
         };
         let verdict = verify_file(&self.layout, &opts)?;
+        if let Some(path) = &self.report {
+            crate::render::write_report(&verdict, path, env!("CARGO_PKG_VERSION"))?;
+            ctx.info(format!("wrote the HTML report to {}", path.display()));
+        }
         if ctx.json {
             ctx.out_json(&verdict)?;
-        } else {
+        } else if !crate::render::emit(&verdict, self.format, env!("CARGO_PKG_VERSION"))? {
             let text = render_text(
                 &verdict,
                 RenderOptions {
