@@ -130,7 +130,7 @@ fn svg(graph: &Graph<'_>) -> String {
             x + 14,
             y + 28,
             label(n.check.outcome),
-            esc(&short(&n.name, 18))
+            esc(&short(&n.name, 15))
         );
         let _ = writeln!(
             s,
@@ -298,7 +298,7 @@ pub fn html(verdict: &Verdict, tool_version: &str) -> String {
         esc(&verdict.subject),
     );
     if !graph.gates.is_empty() {
-        out.push_str("<section class=\"gates\"><h2>Checks before the steps</h2>");
+        out.push_str("<section class=\"gates\"><h2>Top-level checks</h2>");
         for g in &graph.gates {
             let _ = write!(
                 out,

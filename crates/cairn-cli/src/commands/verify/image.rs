@@ -213,6 +213,12 @@ pub struct ImageArgs {
     /// Verify every platform manifest of a multi-platform index (each must pass).
     #[arg(long, env = "CAIRN_ALL_PLATFORMS")]
     pub all_platforms: bool,
+    /// Output format on stdout: text, json, sarif, junit or markdown.
+    #[arg(long, value_enum, default_value_t = crate::render::Format::Text, env = "CAIRN_FORMAT")]
+    pub format: crate::render::Format,
+    /// Also write a self-contained HTML report (requirements, signers, checks) to FILE.
+    #[arg(long, value_name = "FILE", env = "CAIRN_REPORT")]
+    pub report: Option<PathBuf>,
     /// Show every check, not only the failing ones and the top level.
     #[arg(long)]
     pub verbose_checks: bool,
@@ -393,6 +399,28 @@ impl ImageArgs {
             }
             None
         };
+        let combined = if let [one] = reports.as_slice() {
+            one.evaluation.verdict.clone()
+        } else {
+            cairn_verify::Verdict::new(
+                reference.to_string(),
+                reports
+                    .iter()
+                    .map(|r| {
+                        let name = r.platform.clone().unwrap_or_else(|| r.digest.clone());
+                        cairn_verify::Check::group(
+                            format!("platform.{name}"),
+                            format!("{name} ({})", r.digest),
+                            r.evaluation.verdict.checks.clone(),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        if let Some(path) = &self.report {
+            crate::render::write_report(&combined, path, env!("CARGO_PKG_VERSION"))?;
+            ctx.info(format!("wrote the HTML report to {}", path.display()));
+        }
         if ctx.json {
             ctx.out_json(&Report {
                 image: reference.to_string(),
@@ -402,7 +430,7 @@ impl ImageArgs {
                 subjects: reports,
                 vsa,
             })?;
-        } else {
+        } else if !crate::render::emit(&combined, self.format, env!("CARGO_PKG_VERSION"))? {
             for r in &reports {
                 render(ctx, r, self.verbose_checks)?;
             }
