@@ -33,10 +33,10 @@ fn lines(job: &Value, key: &str) -> Vec<String> {
 fn job_script(t: &Value, job: &str) -> String {
     let j = &t[job];
     let mut before = lines(j, "before_script");
-    if before.is_empty() {
-        if let Some(parent) = j["extends"].as_str() {
-            before = lines(&t[parent], "before_script");
-        }
+    if before.is_empty()
+        && let Some(parent) = j["extends"].as_str()
+    {
+        before = lines(&t[parent], "before_script");
     }
     let mut script = String::from("set -e\n");
     for l in before.iter().chain(lines(j, "script").iter()) {
