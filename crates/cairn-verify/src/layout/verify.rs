@@ -595,6 +595,7 @@ impl Run<'_> {
         // Only sublayouts need a summary (it replaces their link in the super layout).
         let summary = (all_ok && !prefix.is_empty())
             .then(|| summary_link(layout, &links.steps, summary_name));
+        links.drop_in_background();
         LayoutResult { checks, summary }
     }
 }
@@ -603,6 +604,24 @@ impl Run<'_> {
 struct ChainLinks {
     steps: BTreeMap<String, LinkData>,
     inspections: BTreeMap<String, LinkArtifacts>,
+}
+
+impl ChainLinks {
+    /// Frees large artifact lists on another thread: tens of thousands of small allocations
+    /// take a noticeable share of a verification, and nothing waits for them.
+    fn drop_in_background(self) {
+        let size: usize = self
+            .steps
+            .values()
+            .map(|d| d.artifacts.materials.len() + d.artifacts.products.len())
+            .sum();
+        if size > 10_000 {
+            // If the thread cannot be started, dropping here is just as correct.
+            let _ = std::thread::Builder::new()
+                .name("cairn-drop".into())
+                .spawn(move || drop(self));
+        }
+    }
 }
 
 impl rules::LinkSet for ChainLinks {
