@@ -166,3 +166,30 @@ fn filter_replaces_volatile_tokens() {
     );
     assert_eq!(filter_line("step 'package' dead"), "step 'package' dead");
 }
+
+#[test]
+fn an_unexpected_outcome_exits_2_with_the_failing_command_output() {
+    // Without a shell on PATH the first recorded build command cannot start.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["demo", "--dir"])
+        .arg(tmp.path().join("d"))
+        .env("NO_COLOR", "1")
+        .env("PATH", tmp.path())
+        .output()
+        .expect("run cairn demo");
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the demo expected `cairn run --step fetch"),
+        "{stderr}"
+    );
+    // The failing command's own output is in the transcript.
+    assert!(stdout.contains("$ cairn run --step fetch"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("    error:")),
+        "{stdout}"
+    );
+    assert!(stderr.contains("the demo directory is kept"), "{stderr}");
+}

@@ -91,6 +91,8 @@ struct Runner<'a> {
     root: PathBuf,
     ran: Vec<(&'static str, String)>,
     section: &'static str,
+    /// Colour the transcript: the context allows it and stdout is a terminal.
+    color: bool,
 }
 
 /// Quotes `arg` for a POSIX shell when it needs it.
@@ -107,14 +109,22 @@ fn quote(arg: &str) -> String {
 }
 
 impl<'a> Runner<'a> {
+    fn paint(&self, text: &str, sgr: &str) -> String {
+        if self.color {
+            self.ctx.paint(text, sgr)
+        } else {
+            text.to_string()
+        }
+    }
+
     fn heading(&mut self, section: &'static str, text: &str) -> anyhow::Result<()> {
         self.section = section;
         self.ctx.out("")?;
-        Ok(self.ctx.out(self.ctx.paint(&format!("== {text}"), "1"))?)
+        Ok(self.ctx.out(self.paint(&format!("== {text}"), "1"))?)
     }
 
     fn note(&self, text: &str) -> anyhow::Result<()> {
-        Ok(self.ctx.out(self.ctx.paint(&format!("# {text}"), "2"))?)
+        Ok(self.ctx.out(self.paint(&format!("# {text}"), "2"))?)
     }
 
     /// Runs `cairn ARGS` in `cwd` (relative to the demo directory) and checks the exit code.
@@ -131,8 +141,7 @@ impl<'a> Runner<'a> {
         if let Some(dir) = cwd {
             shown = format!("(cd {} && {shown})", quote(dir));
         }
-        self.ctx
-            .out(self.ctx.paint(&format!("$ {shown}"), "1;36"))?;
+        self.ctx.out(self.paint(&format!("$ {shown}"), "1;36"))?;
         let mut cmd = Command::new(&self.exe);
         cmd.args(args)
             .current_dir(cwd.map_or(self.root.clone(), |d| self.root.join(d)))
@@ -172,7 +181,7 @@ impl<'a> Runner<'a> {
 
     /// Prints and records a plain shell command that the demo carried out in-process.
     fn shell(&mut self, line: &str) -> anyhow::Result<()> {
-        self.ctx.out(self.ctx.paint(&format!("$ {line}"), "1;36"))?;
+        self.ctx.out(self.paint(&format!("$ {line}"), "1;36"))?;
         self.ran.push((self.section, line.to_string()));
         Ok(())
     }
@@ -217,6 +226,7 @@ impl DemoArgs {
             root: root.clone(),
             ran: Vec::new(),
             section: "",
+            color: ctx.color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
         };
         ctx.out(format!(
             "cairn demo: a signed, verified supply chain for a small project, in {}",
@@ -595,7 +605,7 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
 fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
     let ctx = r.ctx;
     ctx.out("")?;
-    ctx.out(ctx.paint("== Summary", "1"))?;
+    ctx.out(r.paint("== Summary", "1"))?;
     ctx.out("  pass  the honest build verifies against the owner's signed layout")?;
     ctx.out("  FAIL  the tampered build is rejected, naming the changed file (as expected)")?;
     ctx.out("  FAIL  the image without signed attestations is not promoted (as expected)")?;
