@@ -67,17 +67,21 @@ KEY="$WORK/key.pem"
 [ -f "$KEY" ] || openssl genpkey -algorithm ed25519 -out "$KEY" 2>/dev/null
 OUT="$WORK/out"; mkdir -p "$OUT"
 
-# run NAME DATASET CMD...: RUNS timed runs after one warm-up; prints "median_seconds max_rss_kib".
+# measure CMD...: RUNS timed runs after one warm-up; prints "median_wall_s max_rss_kib median_cpu_s"
+# (CPU = user + system, which other load on the machine disturbs less than wall time).
 measure() {
-  local times=() rss=0 line t m
+  local times=() cpus=() rss=0 t m u s
   "$@" >/dev/null 2>&1 || { echo "FAILED: $*" >&2; return 1; }
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >/dev/null 2>&1
-    line=$(tail -1 "$WORK/time.txt")
-    t=${line% *}; m=${line#* }
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
+    /usr/bin/time -f '%e %M %U %S' -o "$WORK/time.txt" "$@" >/dev/null 2>&1
+    read -r t m u s < <(tail -1 "$WORK/time.txt")
+    times+=("$t"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
+    [ "$m" -gt "$rss" ] && rss=$m
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk -v rss="$rss" '{a[NR]=$1} END {printf "%s %s\n", a[int((NR+1)/2)], rss}'
+  local wall cpu
+  wall=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$wall $rss $cpu"
 }
 
 # One process per core over the file list: the hardware limit measured the way a shell would.
@@ -93,15 +97,16 @@ report() { # DATASET
   local ds=$1 dir="$WORK/$1" base
   echo
   echo "== dataset $ds ($(find "$dir" -type f | wc -l) files, $(du -sh --apparent-size "$dir" | cut -f1)), $RUNS runs, warm cache, $CORES cores"
-  printf '%-34s %10s %12s %16s\n' tool "seconds" "peak RSS" "time / cairn"
-  declare -A T R
-  T[cairn]=; read -r T[cairn] R[cairn] < <(measure "$CAIRN" -q run --step bench --base-path "$dir" -m . --no-command --format legacy --key "$KEY" --out "$OUT")
-  read -r T[openssl] R[openssl] < <(measure bash -c "parallel_hash 'openssl dgst -sha256' '$dir'")
-  read -r T[sha256sum] R[sha256sum] < <(measure bash -c "parallel_hash sha256sum '$dir'")
+  echo "   (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
+  printf '%-34s %9s %9s %11s %13s %12s\n' tool "wall s" "CPU s" "peak RSS" "wall / cairn" "CPU / cairn"
+  declare -A T R C
+  T[cairn]=; read -r T[cairn] R[cairn] C[cairn] < <(measure "$CAIRN" -q run --step bench --base-path "$dir" -m . --no-command --format legacy --key "$KEY" --out "$OUT")
+  read -r T[openssl] R[openssl] C[openssl] < <(measure bash -c "parallel_hash 'openssl dgst -sha256' '$dir'")
+  read -r T[sha256sum] R[sha256sum] C[sha256sum] < <(measure bash -c "parallel_hash sha256sum '$dir'")
   if [ "${SKIP_INTOTO:-0}" != 1 ]; then
-    read -r T[intoto] R[intoto] < <(measure "$INTOTO_RUN" -q -n bench --base-path "$dir" -m . -x --signing-key "$KEY" -d "$OUT")
+    read -r T[intoto] R[intoto] C[intoto] < <(measure "$INTOTO_RUN" -q -n bench --base-path "$dir" -m . -x --signing-key "$KEY" -d "$OUT")
   fi
-  base=${T[cairn]}
+  base=${T[cairn]}; cbase=${C[cairn]}
   for k in cairn intoto openssl sha256sum; do
     [ -n "${T[$k]:-}" ] || continue
     case $k in
@@ -110,7 +115,8 @@ report() { # DATASET
       openssl) label="openssl dgst -sha256, ${CORES} procs";;
       sha256sum) label="sha256sum, ${CORES} procs";;
     esac
-    printf '%-34s %10s %9d MiB %15.2fx\n' "$label" "${T[$k]}" $(( ${R[$k]} / 1024 )) "$(awk -v a="${T[$k]}" -v b="$base" 'BEGIN {print a / b}')"
+    printf '%-34s %9s %9s %7d MiB %12.2fx %11.2fx\n' "$label" "${T[$k]}" "${C[$k]}" $(( ${R[$k]} / 1024 )) \
+      "$(awk -v a="${T[$k]}" -v b="$base" 'BEGIN {print a / b}')" "$(awk -v a="${C[$k]}" -v b="$cbase" 'BEGIN {print a / b}')"
   done
 }
 
