@@ -57,7 +57,7 @@ seed() {
     [ -f "$f" ] || continue
     cp -n "$f" "$dir/seed-$(basename "$(dirname "$f")")-$(basename "$f")" 2>/dev/null || true
     n=$((n + 1))
-    [ "$n" -ge 40 ] && break
+    if [ "$n" -ge 40 ]; then break; fi
   done
 }
 # With a leading selector byte (targets that pick a media type or a file name from byte 0).

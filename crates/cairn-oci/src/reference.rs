@@ -133,6 +133,11 @@ impl OciRef {
             repository
         };
         check_repository(&repository)?;
+        // As docker's parser: the limit is on the normalised name (`docker.io/library/...`),
+        // so that every accepted reference also parses again once printed.
+        if registry.len() + 1 + repository.len() > 255 {
+            return Err(RefError::TooLong);
+        }
         Ok(OciRef {
             location: Location::Registry {
                 registry,
