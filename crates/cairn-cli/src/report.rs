@@ -30,7 +30,10 @@ pub fn render_error(ctx: &Ctx, err: &anyhow::Error) {
             continue;
         }
         // Sources often repeat their own source's text ("x: y" then "y"); show each once.
-        if lines.last().is_some_and(|prev: &String| prev.ends_with(&text)) {
+        if lines
+            .last()
+            .is_some_and(|prev: &String| prev.ends_with(&text))
+        {
             continue;
         }
         lines.push(text);
