@@ -13,5 +13,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Before the tests, so that cargo test's summary stays the last thing printed. The sanitizer
+# build is cached outside the clone (~/.cache/cairn/fuzz-target); cold, it takes ~8-10 min on
+# 2 cores. CAIRN_FUZZ_SMOKE=0 leaves it out.
+if [ "${CAIRN_FUZZ_SMOKE:-1}" != 0 ]; then
+  echo "== fuzz smoke (scripts/fuzz-smoke.sh, 10 s per target)"
+  CAIRN_REQUIRE_PEERS=1 bash scripts/fuzz-smoke.sh
+fi
 echo "== cargo test (CAIRN_REQUIRE_PEERS=1)"
 CAIRN_REQUIRE_PEERS=1 cargo test --workspace
