@@ -32,10 +32,10 @@ fn statement(data: &[u8]) {
     if let Ok(st) = cairn_model::Statement::from_slice(data) {
         let _ = cairn_model::Predicate::parse(&st.predicate_type, st.predicate.clone());
     }
-    if let Some((&pick, rest)) = data.split_first() {
-        if let Ok(value) = cairn_model::json::value_from_slice(rest) {
-            let _ = cairn_model::Predicate::parse(TYPES[pick as usize % TYPES.len()], value);
-        }
+    if let Some((&pick, rest)) = data.split_first()
+        && let Ok(value) = cairn_model::json::value_from_slice(rest)
+    {
+        let _ = cairn_model::Predicate::parse(TYPES[pick as usize % TYPES.len()], value);
     }
     let _ = cairn_model::Statement::from_slice_unvalidated(data);
 }
