@@ -224,7 +224,7 @@ fn token_sources() {
     assert!(
         request
             .iter()
-            .any(|h| h.to_ascii_lowercase() == "authorization: bearer runner-secret\r\n"),
+            .any(|h| h.eq_ignore_ascii_case("authorization: bearer runner-secret\r\n")),
         "{request:?}"
     );
     assert!(e.verify(&e.file, &b, "ci@cairn.test").status.success());

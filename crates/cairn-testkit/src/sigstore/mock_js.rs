@@ -54,7 +54,11 @@ impl JsMockStack {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("READY ") {
                     // "READY <url> state=... issuer=...": the URL is the first word.
-                    let url = url.split_whitespace().next().unwrap_or_default().to_string();
+                    let url = url
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
                     let _ = tx.send(url);
                 }
             }
