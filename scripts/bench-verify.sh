@@ -38,6 +38,7 @@ mkdir -p "$WORK"
 if [ "${KEEP:-0}" != 1 ] && [ -z "${BENCH_DIR:-}" ]; then trap 'rm -rf "$WORK"' EXIT; fi
 
 echo "== generating chains with $N artifacts in $WORK" >&2
+rm -f "$WORK/owner" "$WORK/owner.pub" "$WORK/func" "$WORK/func.pub"
 "$CAIRN" key generate --type ed25519 --out "$WORK/owner" >/dev/null 2>&1 || \
   openssl genpkey -algorithm ed25519 -out "$WORK/owner" 2>/dev/null
 "$CAIRN" key generate --type ed25519 --out "$WORK/func" >/dev/null 2>&1 || \
