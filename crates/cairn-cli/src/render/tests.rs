@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use cairn_verify::{ArtifactRef, ArtifactRole, Check, Evidence, Outcome, Verdict};
 
 use super::graph::Graph;
