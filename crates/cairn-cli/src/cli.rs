@@ -52,10 +52,6 @@ pub enum Command {
     /// Generate keys, print public keys and key ids.
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
-    /// Generate an SBOM (SPDX 2.3 or CycloneDX 1.6) of a directory, root filesystem or image.
-    ///
-    /// Example: cairn sbom oci:./layout:v1 --format cyclonedx-json --out sbom.cdx.json
-    Sbom(commands::sbom::SbomArgs),
     /// Sign a file into a Sigstore bundle, with a key or keyless.
     ///
     /// Example: cairn sign app.tar.gz --keyless --bundle app.tar.gz.sigstore.json
@@ -77,6 +73,10 @@ pub enum Command {
     /// Record a step made of several commands: `record start` before, `record stop` after.
     #[command(subcommand)]
     Record(commands::record::RecordCommand),
+    /// Generate an SBOM (SPDX 2.3 or CycloneDX 1.6) of a directory, root filesystem or image.
+    ///
+    /// Example: cairn sbom oci:./layout:v1 --format cyclonedx-json --out sbom.cdx.json
+    Sbom(commands::sbom::SbomArgs),
     /// Describe this build as SLSA provenance v1: an unsigned in-toto Statement (GitHub
     /// Actions, GitLab CI or local), for `cairn attest --type slsa` to sign.
     ///

@@ -35,13 +35,13 @@ fn main() -> ExitCode {
         Command::Attestations(cmd) => cmd.run(&ctx),
         Command::Promote(cmd) => cmd.run(&ctx),
         Command::Policy(cmd) => cmd.run(&ctx),
+        Command::Sbom(cmd) => cmd.run(&ctx),
         Command::Provenance(cmd) => cmd.run(&ctx),
         Command::Run(cmd) => cmd.run(&ctx),
         Command::Record(cmd) => cmd.run(&ctx),
-        Command::Sbom(cmd) => cmd.run(&ctx),
+        Command::Verify(cmd) => cmd.run(&ctx),
         Command::Sign(cmd) => cmd.run(&ctx),
         Command::Attest(cmd) => cmd.run(&ctx),
-        Command::Verify(cmd) => cmd.run(&ctx),
         Command::Layout(cmd) => cmd.run(&ctx),
     };
     match outcome {
