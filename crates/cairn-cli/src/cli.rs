@@ -10,7 +10,12 @@ use crate::commands;
 /// Exit codes: 0 success or verified, 1 verification or policy failed, 2 usage, I/O, network or
 /// internal error.
 #[derive(Debug, Parser)]
-#[command(name = "cairn", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "cairn",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Args {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -25,7 +30,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CAIRN_JSON")]
     pub json: bool,
     /// Print nothing but results and errors.
-    #[arg(short, long, global = true, env = "CAIRN_QUIET", conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "CAIRN_QUIET",
+        conflicts_with = "verbose"
+    )]
     pub quiet: bool,
     /// Print more detail on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
