@@ -102,17 +102,17 @@ for t in $targets; do
   echo "== fuzz $t for ${seconds}s"
   set +e
   (cd fuzz && cargo fuzz run "$t" "corpus/$t" -- \
-      -max_total_time="$seconds" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 \
+      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=1048576 -print_final_stats=1 -artifact_prefix="artifacts/$t/") > "$log" 2>&1
   rc=$?
   set -e
-  runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
+  runs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
+  cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*$' || true)
   summary="$summary$(printf '%-16s %10s execs  cov %6s  exit %s' "$t" "${runs:-?}" "${cov:-?}" "$rc")\n"
   if [ "$rc" != 0 ]; then
     failed=1
     echo "FOUND: $t exited $rc; log $log; inputs in fuzz/artifacts/$t/" >&2
-    grep -E 'ERROR|panicked|SUMMARY|Test unit written' "$log" | head -n 20 >&2 || true
+    grep -aE "ERROR|panicked|SUMMARY|Test unit written" "$log" | head -n 20 >&2 || true
   fi
 done
 echo "== fuzz smoke summary (${seconds}s per target)"
