@@ -11,7 +11,7 @@ use clap::Args;
 use sha2::Digest;
 
 use crate::commands::attach::{RegistryArgs, open_repo, parse_ref};
-use crate::commands::sign::{SigningArgs, report, write_atomic};
+use crate::commands::sign::{SigningArgs, report, write_bundle};
 use crate::output::{Ctx, Status};
 
 /// `attest` arguments.
@@ -142,7 +142,7 @@ impl AttestArgs {
         )?;
         match &self.bundle {
             Some(out) => {
-                write_atomic(out, &signed.json)?;
+                write_bundle(out, &signed.json)?;
                 report(ctx, out, &signed, mode)?;
             }
             None => ctx.out(String::from_utf8_lossy(&signed.json))?,

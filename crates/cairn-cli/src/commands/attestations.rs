@@ -97,7 +97,7 @@ impl AttestationsArgs {
                         EvidenceFormat::CosignSimpleSigning => "payload.json",
                     };
                     let path = dir.join(format!("{}.{ext}", f.layer.digest.to_fallback_tag()));
-                    write_atomic(&path, &f.content)?;
+                    crate::output::write_atomic(&path, &f.content)?;
                     downloaded.push(path);
                 }
             }
@@ -166,15 +166,4 @@ impl AttestationsArgs {
         ));
         Ok(Status::Success)
     }
-}
-
-fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

@@ -64,21 +64,11 @@ fn write_pages(
         .title(name.to_string())
         .render(&mut buf)?;
     let path = dir.join(format!("{name}.1"));
-    write_atomically(&path, &buf)?;
+    crate::output::write_atomic(&path, &buf)?;
     *written += 1;
     for sub in visible_subcommands(cmd) {
         write_pages(sub, &format!("{name}-{}", sub.get_name()), dir, written)?;
     }
-    Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
 

@@ -88,29 +88,6 @@ impl LayoutCommand {
     }
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "layout".into());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    // On any failure (e.g. a full disk) the temp file is removed and `path` is untouched.
-    let written = std::fs::write(&tmp, bytes)
-        .with_context(|| format!("cannot write {}", tmp.display()))
-        .and_then(|()| {
-            std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-        });
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
-}
-
 impl SignArgs {
     fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
         let rule = match self.keyid_rule.as_str() {
@@ -158,7 +135,7 @@ impl SignArgs {
             }
         };
         let out = self.out.unwrap_or(self.layout);
-        write_atomic(&out, &out_bytes)?;
+        crate::output::write_atomic(&out, &out_bytes)?;
         if ctx.json {
             ctx.out_json(&json!({"layout": out.display().to_string(), "keyid": keyid.as_str()}))?;
         } else {
@@ -477,7 +454,7 @@ impl InitArgs {
         let bytes = Metablock::unsigned(signed).to_pretty_json();
         match &self.out {
             Some(out) => {
-                write_atomic(out, &bytes)?;
+                crate::output::write_atomic(out, &bytes)?;
                 ctx.info(format!(
                     "proposed a layout with {} step(s) in {}; review it, then: cairn layout sign {} --key OWNER_KEY",
                     ordered.len(),

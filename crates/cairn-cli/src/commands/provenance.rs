@@ -177,7 +177,7 @@ impl ProvenanceArgs {
                 out.flush()?;
             }
             Some(path) => {
-                write_atomically(path, &bytes)?;
+                crate::output::write_atomic(path, &bytes)?;
                 let p = &generated.provenance;
                 if ctx.json {
                     ctx.out_json(&Report {
@@ -374,26 +374,6 @@ fn explain(err: cairn_slsa::Error) -> anyhow::Error {
         Some(h) => with_hint(err, h),
         None => err,
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees half a document.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot write to {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.as_file()
-        .sync_all()
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ impl SbomArgs {
             }
         }
         if let Some(out) = &self.out {
-            write_atomic(out, &bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            crate::output::write_atomic(out, &bytes)?;
         }
         let format = match self.format {
             Format::SpdxJson => "spdx-json",
@@ -177,27 +177,4 @@ fn created_time() -> anyhow::Result<DateTime<Utc>> {
         }
         _ => Ok(Utc::now()),
     }
-}
-
-/// Temp file in the same directory, then rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sbom".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

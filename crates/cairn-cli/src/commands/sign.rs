@@ -218,21 +218,11 @@ pub(crate) fn now() -> anyhow::Result<i64> {
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.write_all(b"\n")?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+pub(crate) fn write_bundle(path: &Path, json: &[u8]) -> anyhow::Result<()> {
+    let mut bytes = Vec::with_capacity(json.len() + 1);
+    bytes.extend_from_slice(json);
+    bytes.push(b'\n');
+    crate::output::write_atomic(path, &bytes)
 }
 
 pub(crate) fn report(
@@ -267,7 +257,7 @@ impl SignArgs {
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("cannot read {}", self.file.display()))?;
         let (signed, mode) = self.signing.sign(ctx, Payload::Blob(&bytes))?;
-        write_atomic(&self.bundle, &signed.json)?;
+        write_bundle(&self.bundle, &signed.json)?;
         report(ctx, &self.bundle, &signed, mode)?;
         Ok(Status::Success)
     }

@@ -21,7 +21,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::super::attach::{RegistryArgs, open_repo, parse_ref};
-use crate::commands::sign::{SigningArgs, write_atomic};
+use crate::commands::sign::{SigningArgs, write_bundle};
 use crate::output::{Ctx, Status};
 use crate::report::with_hint;
 
@@ -191,7 +191,7 @@ impl VsaArgs {
                 subject_sha256: first_subject.sha256,
             },
         )?;
-        write_atomic(out, &signed.json)?;
+        write_bundle(out, &signed.json)?;
         ctx.info(format!("wrote VSA {}", out.display()));
         Ok(Some(out.clone()))
     }
