@@ -58,6 +58,30 @@ impl RegistryRepo {
             .expect("repository names and tails are URL-safe")
     }
 
+    /// `GET /v2/<name>/blobs/<digest>`: the successful response and its URL, or `NotFound` /
+    /// the status error. The body is not read here; callers verify it as they read.
+    fn get_blob(&self, desc: &Descriptor) -> Result<(Url, Response), Error> {
+        let url = self.url(&format!("blobs/{}", desc.digest));
+        let resp = self.client.send(
+            Method::GET,
+            &url,
+            &self.scope(false),
+            &[],
+            ReqBody::None,
+            true,
+        )?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(Error::NotFound {
+                what: format!("blob {}", desc.digest),
+                repository: self.display_name(),
+            });
+        }
+        if resp.status() != StatusCode::OK {
+            return Err(status_error(&Method::GET, &url, resp));
+        }
+        Ok((url, resp))
+    }
+
     fn scope(&self, push: bool) -> Scope {
         Scope {
             registry: self.registry.clone(),
@@ -354,28 +378,11 @@ impl Repository for RegistryRepo {
     }
 
     fn fetch_blob(&self, desc: &Descriptor) -> Result<Blob, Error> {
-        let url = self.url(&format!("blobs/{}", desc.digest));
         let max = self.client.config().max_attempts.max(1);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let resp = self.client.send(
-                Method::GET,
-                &url,
-                &self.scope(false),
-                &[],
-                ReqBody::None,
-                true,
-            )?;
-            if resp.status() == StatusCode::NOT_FOUND {
-                return Err(Error::NotFound {
-                    what: format!("blob {}", desc.digest),
-                    repository: self.display_name(),
-                });
-            }
-            if resp.status() != StatusCode::OK {
-                return Err(status_error(&Method::GET, &url, resp));
-            }
+            let (url, resp) = self.get_blob(desc)?;
             let mut w = BlobWriter::new(desc)?;
             let mut resp = resp;
             match w.read_from(&mut resp) {
@@ -412,24 +419,7 @@ impl Repository for RegistryRepo {
     }
 
     fn open_blob(&self, desc: &Descriptor) -> Result<BlobStream, Error> {
-        let url = self.url(&format!("blobs/{}", desc.digest));
-        let resp = self.client.send(
-            Method::GET,
-            &url,
-            &self.scope(false),
-            &[],
-            ReqBody::None,
-            true,
-        )?;
-        if resp.status() == StatusCode::NOT_FOUND {
-            return Err(Error::NotFound {
-                what: format!("blob {}", desc.digest),
-                repository: self.display_name(),
-            });
-        }
-        if resp.status() != StatusCode::OK {
-            return Err(status_error(&Method::GET, &url, resp));
-        }
+        let (_, resp) = self.get_blob(desc)?;
         Ok(BlobStream::verifying(
             Box::new(resp),
             desc,
