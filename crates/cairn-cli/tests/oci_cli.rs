@@ -312,3 +312,197 @@ fn attach_and_list_on_a_registry() {
         "https://github.com/github/artifact-attestations-workflows/.github/workflows/attest.yml@09b495c3f12c7881b3cc17209a327792065c1a1d"
     );
 }
+
+/// `cairn attest --attach` end to end on `image` (any reference): sign a provenance statement
+/// with a key (logged in the in-process Rekor), attach it, list it, verify the image with a
+/// policy trusting that key. `want_digest` is what the reference must resolve to.
+fn attest_attach_verify(image: &str, want_digest: &cairn_oci::Digest, work: &Path) {
+    use base64::Engine;
+    let stack = cairn_testkit::sigstore::Stack::start();
+    let trust = work.join("trust_config.json");
+    std::fs::write(
+        &trust,
+        serde_json::to_vec(&stack.trust_config()).expect("json"),
+    )
+    .expect("write");
+    let key = cairn_sign::PrivateKey::generate(cairn_sign::KeyType::EcdsaP256).expect("key");
+    let key_path = work.join("release.key");
+    std::fs::write(&key_path, key.to_pkcs8_pem(None).expect("pem").as_bytes()).expect("write");
+    std::fs::write(work.join("release.pub"), key.public_key().to_spki_pem()).expect("write");
+    let predicate = work.join("provenance.json");
+    std::fs::write(
+        &predicate,
+        serde_json::to_vec(&serde_json::json!({
+            "buildDefinition": {"buildType": "https://cairn.test/build/v1", "externalParameters": {}},
+            "runDetails": {"builder": {"id": "https://cairn.test/builders/ci@v1"}}
+        }))
+        .expect("json"),
+    )
+    .expect("write");
+    let bundle = work.join("provenance.sigstore.json");
+    let out = cairn(&[
+        "attest",
+        &predicate.display().to_string(),
+        "--type",
+        "slsa",
+        "--subject",
+        image,
+        "--key",
+        &key_path.display().to_string(),
+        "--tlog-upload",
+        "--trust-config",
+        &trust.display().to_string(),
+        "--bundle",
+        &bundle.display().to_string(),
+        "--attach",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one document");
+    assert_eq!(report["mode"], "key");
+    assert!(report["log_index"].is_i64(), "{report}");
+    let attached = report["attached"].as_array().expect("attached");
+    assert_eq!(attached.len(), 1, "{report}");
+    assert_eq!(attached[0]["subject"], want_digest.to_string());
+
+    // The bundle is about exactly the resolved digest.
+    let b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("json");
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(b["dsseEnvelope"]["payload"].as_str().expect("payload"))
+        .expect("base64");
+    let st: serde_json::Value = serde_json::from_slice(&payload).expect("statement");
+    assert_eq!(
+        st["subject"][0]["digest"]["sha256"].as_str(),
+        want_digest.to_string().strip_prefix("sha256:")
+    );
+
+    // Listed as a referrer of that digest; the stored layer is the bundle, byte for byte.
+    let dl = work.join("dl");
+    let out = cairn(&[
+        "attestations",
+        image,
+        "--json",
+        "--index-only",
+        "--download",
+        &dl.display().to_string(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let atts = v["subjects"][0]["attestations"].as_array().expect("array");
+    assert_eq!(atts.len(), 1, "{v}");
+    assert_eq!(atts[0]["origin"]["kind"], "referrer");
+    assert_eq!(atts[0]["manifest"], attached[0]["manifest"]);
+    assert_eq!(atts[0]["predicateType"], "https://slsa.dev/provenance/v1");
+    let files: Vec<_> = std::fs::read_dir(&dl)
+        .expect("dir")
+        .map(|e| std::fs::read(e.expect("entry").path()).expect("read"))
+        .collect();
+    assert_eq!(files, vec![std::fs::read(&bundle).expect("bundle")]);
+
+    // The policy gate accepts it (key signer, logged entry).
+    let policy = work.join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "version: 1\nsigners:\n  - name: release\n    key: release.pub\nrequirements:\n  - name: provenance\n    predicateType: slsa\n    signers: [release]\n",
+    )
+    .expect("write");
+    let out = cairn(&[
+        "verify",
+        "image",
+        image,
+        "--policy",
+        &policy.display().to_string(),
+        "--trust-config",
+        &trust.display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["digest"], want_digest.to_string());
+    assert_eq!(v["subjects"][0]["attestations"][0]["verified"], true);
+
+    // Re-attaching the same bundle (cairn attach) changes nothing.
+    let out = cairn(&["attach", image, "--bundle", &bundle.display().to_string()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = cairn(&["attestations", image, "--json", "--index-only"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["subjects"][0]["attestations"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn attest_attach_on_a_layout() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let img = single(&dir.path().join("img"), "v1");
+    let r = format!("oci:{}:v1", dir.path().join("img").display());
+    attest_attach_verify(&r, &img.digest, dir.path());
+}
+
+#[test]
+fn attest_attach_on_a_registry_attaches_to_the_index_digest() {
+    let Some(reg) = cairn_testkit::registry::Registry::start(
+        "attest_attach_on_a_registry_attaches_to_the_index_digest",
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tmp");
+    let (idx, _) = multi(&dir.path().join("img"), "v1");
+    let client = cairn_oci::Client::new(
+        cairn_oci::ClientConfig::default(),
+        std::sync::Arc::new(cairn_oci::auth::Anonymous),
+    )
+    .expect("client");
+    let layout = Layout::open(dir.path().join("img")).expect("layout");
+    let repo = client.repository(&reg.host(), "team/app").expect("repo");
+    cairn_oci::copy(
+        &layout,
+        &idx.digest,
+        &repo,
+        Some("v1"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .expect("push");
+    let r = format!("{}/team/app:v1", reg.host());
+    attest_attach_verify(&r, &idx.digest, dir.path());
+    // The tag still names the image, not an attestation.
+    let resolved = cairn_oci::resolve(
+        &repo,
+        &cairn_oci::Reference::Tag("v1".into()),
+        &cairn_oci::PlatformSelection::All,
+    )
+    .expect("resolve");
+    assert_eq!(resolved.digest(), &idx.digest);
+}
+
+#[test]
+fn attest_attach_refuses_file_only_subjects_before_signing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = cairn_sign::PrivateKey::generate(cairn_sign::KeyType::Ed25519).expect("key");
+    let key_path = dir.path().join("k.key");
+    std::fs::write(&key_path, key.to_pkcs8_pem(None).expect("pem").as_bytes()).expect("write");
+    let predicate = dir.path().join("p.json");
+    std::fs::write(&predicate, b"{}").expect("write");
+    let artifact = dir.path().join("app.tar.gz");
+    std::fs::write(&artifact, b"app").expect("write");
+    let bundle = dir.path().join("out.json");
+    let out = cairn(&[
+        "attest",
+        &predicate.display().to_string(),
+        "--type",
+        "slsa",
+        "--subject",
+        &artifact.display().to_string(),
+        "--key",
+        &key_path.display().to_string(),
+        "--bundle",
+        &bundle.display().to_string(),
+        "--attach",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("--attach needs an image subject"), "{err}");
+    assert!(!bundle.exists(), "nothing signed");
+}

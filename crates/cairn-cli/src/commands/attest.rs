@@ -1,5 +1,7 @@
 //! `cairn attest PREDICATE_FILE --type ... --subject PATH... (--key | --keyless) [--bundle OUT]`:
 //! an in-toto Statement v1 over the subjects, signed into a DSSE Sigstore bundle (v0.3).
+//! With `--attach`, the bundle is then stored next to each image subject as an OCI 1.1
+//! referrer (the same artifact `cairn attach` writes), on the digest the subject resolved to.
 
 use std::path::PathBuf;
 
@@ -8,11 +10,39 @@ use cairn_model::predicate;
 use cairn_model::{DigestSet, ResourceDescriptor, Statement};
 use cairn_sigstore::Payload;
 use clap::Args;
+use serde::Serialize;
 use sha2::Digest;
 
-use crate::commands::attach::{RegistryArgs, open_repo, parse_ref};
+use crate::commands::attach::{RegistryArgs, created_now, open_repo, parse_ref};
 use crate::commands::sign::{SigningArgs, report, write_bundle};
 use crate::output::{Ctx, Status};
+use crate::report::with_hint;
+
+/// An image subject, resolved once: where to attach and to which manifest.
+struct ImageSubject {
+    reference: cairn_oci::OciRef,
+    repo: Box<dyn cairn_oci::Repository>,
+    descriptor: cairn_oci::Descriptor,
+}
+
+#[derive(Serialize)]
+struct AttachedReport {
+    image: String,
+    subject: String,
+    manifest: String,
+}
+
+/// `--attach --json`: the signing report plus where the bundle went.
+#[derive(Serialize)]
+struct AttestReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<String>,
+    mode: &'static str,
+    identity: Option<String>,
+    issuer: Option<String>,
+    log_index: Option<i64>,
+    attached: Vec<AttachedReport>,
+}
 
 /// `attest` arguments.
 #[derive(Debug, Args)]
@@ -31,6 +61,11 @@ pub struct AttestArgs {
     /// Where to write the bundle (default: stdout).
     #[arg(long, value_name = "OUT", env = "CAIRN_BUNDLE")]
     pub bundle: Option<PathBuf>,
+    /// After signing, attach the bundle to every image subject (an OCI 1.1 referrer on the
+    /// digest the subject resolved to; the referrers tag schema where the registry has no
+    /// referrers API). Needs at least one image subject.
+    #[arg(long, env = "CAIRN_ATTACH")]
+    pub attach: bool,
     #[command(flatten)]
     pub signing: SigningArgs,
     #[command(flatten)]
@@ -79,6 +114,7 @@ impl AttestArgs {
             _ => predicate,
         };
         let mut subjects = Vec::new();
+        let mut images = Vec::new();
         let mut first = None;
         for path in &self.subject {
             if let Some(spec) = path
@@ -94,7 +130,8 @@ impl AttestArgs {
                     &cairn_oci::PlatformSelection::All,
                 )
                 .with_context(|| format!("cannot resolve image {reference}"))?;
-                let digest = resolved.digest().to_string();
+                let descriptor = resolved.manifest.descriptor.clone();
+                let digest = descriptor.digest.to_string();
                 let hex_digest = digest
                     .strip_prefix("sha256:")
                     .context("image subjects need a sha256 manifest digest")?;
@@ -108,6 +145,13 @@ impl AttestArgs {
                     reference.name(),
                     DigestSet::sha256(&bytes),
                 ));
+                if self.attach {
+                    images.push(ImageSubject {
+                        reference,
+                        repo,
+                        descriptor,
+                    });
+                }
                 continue;
             }
             let mut file = std::fs::File::open(path)
@@ -130,6 +174,13 @@ impl AttestArgs {
                 DigestSet::sha256(&digest),
             ));
         }
+        // Refuse before signing (a keyless signature costs a log entry and a browser trip).
+        if self.attach && images.is_empty() {
+            return Err(with_hint(
+                anyhow::anyhow!("--attach needs an image subject, but every --subject is a file"),
+                "name the image as registry/repo:tag, registry/repo@sha256:<hex> or oci:DIR[:TAG]",
+            ));
+        }
         let statement = Statement::new(subjects, predicate_type, predicate);
         let payload = statement.to_vec();
         let (signed, mode) = self.signing.sign(
@@ -140,12 +191,72 @@ impl AttestArgs {
                 subject_sha256: first.expect("clap requires at least one subject"),
             },
         )?;
-        match &self.bundle {
-            Some(out) => {
-                write_bundle(out, &signed.json)?;
-                report(ctx, out, &signed, mode)?;
+        if !self.attach {
+            match &self.bundle {
+                Some(out) => {
+                    write_bundle(out, &signed.json)?;
+                    report(ctx, out, &signed, mode)?;
+                }
+                None => ctx.out(String::from_utf8_lossy(&signed.json))?,
             }
-            None => ctx.out(String::from_utf8_lossy(&signed.json))?,
+            return Ok(Status::Success);
+        }
+        // The bundle file first: if attaching fails, the signature is not lost.
+        if let Some(out) = &self.bundle {
+            write_bundle(out, &signed.json)?;
+            ctx.info(format!("wrote {}", out.display()));
+        }
+        // Attach the bytes of the bundle file (with its final newline), so the stored layer's
+        // digest is the file's SHA-256 and `cairn attestations --download` gives the file back.
+        let mut file_bytes = signed.json.clone();
+        file_bytes.push(b'\n');
+        let created = created_now();
+        let mut attached = Vec::new();
+        for image in &images {
+            let a = cairn_oci::attach_bundle(
+                image.repo.as_ref(),
+                &image.descriptor,
+                &file_bytes,
+                Some(&created),
+            )
+            .with_context(|| {
+                format!(
+                    "cannot attach the bundle to {}@{}",
+                    image.reference.name(),
+                    image.descriptor.digest
+                )
+            })?;
+            if !ctx.json {
+                ctx.out(format!(
+                    "attached {} to {}@{}",
+                    a.manifest.digest,
+                    image.reference.name(),
+                    image.descriptor.digest
+                ))?;
+            }
+            attached.push(AttachedReport {
+                image: image.reference.to_string(),
+                subject: image.descriptor.digest.to_string(),
+                manifest: a.manifest.digest.to_string(),
+            });
+        }
+        if ctx.json {
+            ctx.out_json(&AttestReport {
+                bundle: self.bundle.as_ref().map(|p| p.display().to_string()),
+                mode,
+                identity: signed.identity.clone(),
+                issuer: signed.issuer.clone(),
+                log_index: signed.log_index,
+                attached,
+            })?;
+        } else {
+            if let (Some(id), Some(iss)) = (&signed.identity, &signed.issuer) {
+                ctx.info(format!("signed as {id} (issuer {iss})"));
+            }
+            match signed.log_index {
+                Some(i) => ctx.info(format!("transparency log entry at index {i}")),
+                None => ctx.info("not uploaded to a transparency log"),
+            }
         }
         Ok(Status::Success)
     }
