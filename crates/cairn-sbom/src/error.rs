@@ -47,6 +47,16 @@ pub enum Error {
         /// The layout.
         path: PathBuf,
     },
+    /// A layer blob could not be opened or read to the end (a network or storage failure, or
+    /// the blob store's own digest or size check failing while streaming).
+    #[error("cannot read layer {layer}")]
+    LayerRead {
+        /// Layer index from the bottom (0-based).
+        layer: usize,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A layer blob's digest differs from its descriptor.
     #[error("layer blob digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch {

@@ -438,3 +438,225 @@ fn rpm_database_in_an_image_layer() {
     );
     assert_eq!(s.dependencies.len(), 2);
 }
+
+/// The first page of a Berkeley DB hash database as rpm < 4.16 writes `Packages`
+/// (little-endian: magic 0x00061561 at offset 12), and of an ndb `Packages.db`.
+fn bdb_head() -> Vec<u8> {
+    let mut page = vec![0u8; 4096];
+    page[12..16].copy_from_slice(&0x0006_1561u32.to_le_bytes());
+    page
+}
+
+fn ndb_head() -> Vec<u8> {
+    let mut page = b"RpmP".to_vec();
+    page.resize(4096, 0);
+    page
+}
+
+#[test]
+fn legacy_rpm_databases_are_reported_not_skipped() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    // A big Berkeley DB (over the text limit given) is still identified: only its head is read.
+    let mut big = bdb_head();
+    big.resize(3 << 20, 0x5a);
+    let l0 = layer(&[
+        E::File("etc/os-release", OS),
+        E::File("var/lib/rpm/Packages", &big),
+        E::File("usr/lib/sysimage/rpm/Packages.db", &ndb_head()),
+    ]);
+    let path = docker_archive(tmp.path(), &[gzip(&l0)]);
+    let opts = ScanOptions {
+        limits: Limits {
+            max_text_bytes: 1 << 20,
+            ..Limits::default()
+        },
+        ..ScanOptions::default()
+    };
+    let s = cairn_sbom::scan(&Source::Archive(path), &opts).expect("scan");
+    assert!(s.packages.is_empty());
+    let warned = |path: &str, what: &str| {
+        s.warnings
+            .iter()
+            .any(|w| w.path == path && w.message.contains(what) && w.message.contains("missing"))
+    };
+    assert!(
+        warned("var/lib/rpm/Packages", "Berkeley DB"),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        warned("usr/lib/sysimage/rpm/Packages.db", "ndb"),
+        "{:?}",
+        s.warnings
+    );
+    // The same files in a directory give the same warnings.
+    let root = tmp.path().join("root");
+    std::fs::create_dir_all(root.join("var/lib/rpm")).expect("mkdir");
+    std::fs::create_dir_all(root.join("usr/lib/sysimage/rpm")).expect("mkdir");
+    std::fs::write(root.join("var/lib/rpm/Packages"), &big).expect("write");
+    std::fs::write(root.join("usr/lib/sysimage/rpm/Packages.db"), ndb_head()).expect("write");
+    let d = cairn_sbom::scan(&Source::Directory(root), &opts).expect("scan");
+    let mut a = s.warnings.clone();
+    let mut b = d.warnings.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+/// An image whose layer readers fail after `fail_after` bytes (a dropped connection).
+struct Flaky {
+    blobs: Vec<Vec<u8>>,
+    layers: Vec<cairn_sbom::LayerDescriptor>,
+    fail_after: usize,
+}
+
+impl cairn_sbom::ImageSource for Flaky {
+    fn info(&self) -> cairn_sbom::SourceInfo {
+        cairn_sbom::SourceInfo {
+            kind: cairn_sbom::SourceKind::Image,
+            name: "flaky".into(),
+            digest: None,
+            config_digest: None,
+        }
+    }
+    fn layers(&self) -> &[cairn_sbom::LayerDescriptor] {
+        &self.layers
+    }
+    fn open_layer(&self, index: usize) -> std::io::Result<Box<dyn std::io::Read + '_>> {
+        let blob = &self.blobs[index];
+        if self.fail_after == usize::MAX {
+            return Ok(Box::new(&blob[..]));
+        }
+        let cut = self.fail_after.min(blob.len());
+        let err = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "connection reset");
+        let failing = std::io::Read::chain(&blob[..cut], FailWith(Some(err)));
+        Ok(Box::new(failing))
+    }
+}
+
+struct FailWith(Option<std::io::Error>);
+
+impl std::io::Read for FailWith {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| std::io::Error::other("failed again")))
+    }
+}
+
+fn descriptors(blobs: &[Vec<u8>]) -> Vec<cairn_sbom::LayerDescriptor> {
+    blobs
+        .iter()
+        .map(|b| cairn_sbom::LayerDescriptor {
+            media_type: "application/vnd.oci.image.layer.v1.tar+gzip".into(),
+            digest: Some(format!("sha256:{}", sha256(b))),
+            size: Some(b.len() as u64),
+        })
+        .collect()
+}
+
+#[test]
+fn a_failing_layer_reader_is_a_read_error_not_a_malformed_image() {
+    let blobs: Vec<Vec<u8>> = layers().iter().map(|l| gzip(l)).collect();
+    // Whole blobs read fine through the trait (the same packages as the archive).
+    let ok = Flaky {
+        layers: descriptors(&blobs),
+        blobs: blobs.clone(),
+        fail_after: usize::MAX,
+    };
+    let s = cairn_sbom::scan_image(&ok, &ScanOptions::default()).expect("scan");
+    assert_eq!(common::purls(&s), EXPECTED);
+    for cut in [0, 10, 300] {
+        let flaky = Flaky {
+            layers: descriptors(&blobs),
+            blobs: blobs.clone(),
+            fail_after: cut,
+        };
+        let err = cairn_sbom::scan_image(&flaky, &ScanOptions::default()).expect_err("fails");
+        match &err {
+            Error::LayerRead { layer, source } => {
+                assert_eq!(*layer, blobs.len() - 1, "the top layer is read first");
+                assert_eq!(source.kind(), std::io::ErrorKind::ConnectionReset);
+            }
+            other => panic!("cut {cut}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn bytes_after_the_compressed_stream_count_in_the_digest() {
+    // A zstd frame followed by padding the decoder never reads: the digest covers the whole
+    // blob (as a registry computes it), so the scan succeeds; a changed padding byte fails.
+    let mut blob = zstd(&layers()[0]);
+    blob.extend_from_slice(&[0u8; 100_000]);
+    let img = Flaky {
+        layers: descriptors(std::slice::from_ref(&blob)),
+        blobs: vec![blob.clone()],
+        fail_after: usize::MAX,
+    };
+    let s = cairn_sbom::scan_image(&img, &ScanOptions::default()).expect("scan");
+    assert!(common::purls(&s).iter().any(|p| p.contains("bash")));
+    let mut tampered = blob.clone();
+    let last = tampered.len() - 1;
+    tampered[last] = 1;
+    let img = Flaky {
+        layers: descriptors(std::slice::from_ref(&blob)),
+        blobs: vec![tampered],
+        fail_after: usize::MAX,
+    };
+    let err = cairn_sbom::scan_image(&img, &ScanOptions::default()).expect_err("tampered");
+    assert!(matches!(err, Error::DigestMismatch { .. }), "{err:?}");
+}
+
+#[test]
+fn a_missing_platform_names_the_platforms_the_index_has() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let root = oci_layout(tmp.path(), &layers());
+    // Wrap the manifest in an index with amd64 and arm64/v8 entries.
+    let idx: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("index.json")).expect("read"))
+            .expect("json");
+    let m = &idx["manifests"][0];
+    let entry = |arch: &str, variant: Option<&str>| {
+        let mut p = serde_json::json!({"os": "linux", "architecture": arch});
+        if let Some(v) = variant {
+            p["variant"] = v.into();
+        }
+        serde_json::json!({"mediaType": m["mediaType"], "digest": m["digest"], "size": m["size"], "platform": p})
+    };
+    let inner = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [entry("amd64", None), entry("arm64", Some("v8"))],
+    })
+    .to_string();
+    let d = sha256(inner.as_bytes());
+    std::fs::write(root.join("blobs/sha256").join(&d), &inner).expect("write");
+    let top = serde_json::json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": format!("sha256:{d}"), "size": inner.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "multi"}
+    }]});
+    std::fs::write(root.join("index.json"), top.to_string()).expect("write");
+    let src = Source::parse(&format!("oci:{}:multi", root.display())).expect("parse");
+    let arm = ScanOptions {
+        platform: "linux/arm64".into(),
+        ..ScanOptions::default()
+    };
+    assert_eq!(
+        common::purls(&cairn_sbom::scan(&src, &arm).expect("arm64")),
+        EXPECTED
+    );
+    let s390 = ScanOptions {
+        platform: "linux/s390x".into(),
+        ..ScanOptions::default()
+    };
+    let err = cairn_sbom::scan(&src, &s390).expect_err("no such platform");
+    let msg = err.to_string();
+    assert!(matches!(err, Error::ImageNotFound { .. }), "{err:?}");
+    assert!(
+        msg.contains("linux/s390x") && msg.contains("linux/amd64, linux/arm64/v8"),
+        "{msg}"
+    );
+}

@@ -22,6 +22,9 @@ pub(crate) enum Kind {
     DpkgStatusD,
     Apk,
     Rpm,
+    /// An rpm database in a format cairn does not read (Berkeley DB `Packages`, ndb
+    /// `Packages.db`): only its first bytes are read, to name the format in a warning.
+    RpmUnsupported,
     PythonInstalled,
     Requirements,
     PoetryLock,
@@ -43,7 +46,16 @@ pub(crate) enum Kind {
 impl Kind {
     /// Whether the file is read in full into memory while streaming images (small text).
     pub(crate) fn is_text(self) -> bool {
-        !matches!(self, Kind::JavaArchive | Kind::Binary)
+        !matches!(
+            self,
+            Kind::JavaArchive | Kind::Binary | Kind::RpmUnsupported
+        )
+    }
+
+    /// Bytes read from the start of the file when only its format matters (no size limit
+    /// applies then: the file is never read whole).
+    pub(crate) fn head_only(self) -> Option<u64> {
+        (self == Kind::RpmUnsupported).then_some(rpm::HEAD_BYTES)
     }
 }
 
@@ -57,11 +69,8 @@ pub(crate) fn classify(path: &str, exec: bool) -> Option<Kind> {
         "os-release" if dir == "etc" || dir == "usr/lib" => Kind::OsRelease,
         "status" if dir == "var/lib/dpkg" => Kind::DpkgStatus,
         "installed" if dir == "lib/apk/db" => Kind::Apk,
-        "rpmdb.sqlite" | "Packages" | "Packages.db"
-            if dir.ends_with("var/lib/rpm") || dir.ends_with("usr/lib/sysimage/rpm") =>
-        {
-            Kind::Rpm
-        }
+        "rpmdb.sqlite" if is_rpm_dir(dir) => Kind::Rpm,
+        "Packages" | "Packages.db" if is_rpm_dir(dir) => Kind::RpmUnsupported,
         "METADATA" if dir.ends_with(".dist-info") => Kind::PythonInstalled,
         "PKG-INFO" if dir.ends_with(".egg-info") => Kind::PythonInstalled,
         "poetry.lock" => Kind::PoetryLock,
@@ -89,6 +98,10 @@ pub(crate) fn classify(path: &str, exec: bool) -> Option<Kind> {
         _ => return None,
     };
     Some(kind)
+}
+
+fn is_rpm_dir(dir: &str) -> bool {
+    dir.ends_with("var/lib/rpm") || dir.ends_with("usr/lib/sysimage/rpm")
 }
 
 fn is_requirements(file: &str) -> bool {
@@ -169,6 +182,7 @@ pub(crate) fn run(
         Kind::DpkgStatus | Kind::DpkgStatusD => os::dpkg(path, bytes, files, distro),
         Kind::Apk => os::apk(path, bytes, distro),
         Kind::Rpm => rpm::catalog(path, bytes, distro),
+        Kind::RpmUnsupported => rpm::unsupported(path, bytes),
         Kind::PythonInstalled => python::installed(path, bytes, files),
         Kind::Requirements => python::requirements(path, bytes),
         Kind::PoetryLock => python::poetry_lock(path, bytes),
@@ -207,6 +221,7 @@ mod tests {
         (Kind::DpkgStatusD, "var/lib/dpkg/status.d/x"),
         (Kind::Apk, "lib/apk/db/installed"),
         (Kind::Rpm, "var/lib/rpm/rpmdb.sqlite"),
+        (Kind::RpmUnsupported, "var/lib/rpm/Packages"),
         (Kind::PythonInstalled, "a.dist-info/METADATA"),
         (Kind::Requirements, "requirements.txt"),
         (Kind::PoetryLock, "poetry.lock"),

@@ -1,5 +1,6 @@
 //! rpm databases: `rpmdb.sqlite` (rpm 4.16+, Fedora 33+, RHEL 9+) is read with the built-in
-//! SQLite reader; Berkeley DB `Packages` and ndb `Packages.db` are reported as not read.
+//! SQLite reader; Berkeley DB `Packages` and ndb `Packages.db` are recognised from their first
+//! bytes and reported in a warning as not supported (never silently skipped).
 
 use std::collections::HashMap;
 
@@ -81,17 +82,46 @@ fn header(blob: &[u8]) -> Option<Header> {
     Some(h)
 }
 
+/// How many bytes of an unsupported database are read to name its format.
+pub(crate) const HEAD_BYTES: u64 = 64;
+
+/// The format of an rpm database cairn does not read, from its first bytes.
+fn legacy_format(head: &[u8]) -> Option<&'static str> {
+    // ndb (rpm 4.15+, SUSE): the package blob file starts with "RpmP" (little-endian magic).
+    if head.starts_with(b"RpmP") {
+        return Some("ndb (openSUSE/SLES)");
+    }
+    // Berkeley DB: the metadata page has its magic at offset 12, in the writer's byte order.
+    let magic = head.get(12..16)?;
+    let le = u32::from_le_bytes(magic.try_into().ok()?);
+    let be = u32::from_be_bytes(magic.try_into().ok()?);
+    const HASH: u32 = 0x0006_1561;
+    const BTREE: u32 = 0x0005_3162;
+    [le, be]
+        .iter()
+        .any(|m| *m == HASH || *m == BTREE)
+        .then_some("Berkeley DB (rpm before 4.16: RHEL/CentOS 7 and 8, Amazon Linux 2)")
+}
+
+/// Reports an rpm database in a format cairn does not read: `head` is its first bytes.
+pub(crate) fn unsupported(path: &str, head: &[u8]) -> Found {
+    let mut found = Found::default();
+    let message = match legacy_format(head) {
+        Some(format) => format!(
+            "rpm database in {format} format is not supported (only rpmdb.sqlite is read): the rpm packages are missing from this SBOM"
+        ),
+        None if head.is_empty() => {
+            "empty rpm database file, not read (only rpmdb.sqlite is read)".to_string()
+        }
+        None => "rpm database in an unrecognised format is not supported (only rpmdb.sqlite is read): the rpm packages are missing from this SBOM".to_string(),
+    };
+    found.warn(path, message);
+    found
+}
+
 /// Reads an rpm database file.
 pub(crate) fn catalog(path: &str, bytes: &[u8], distro: Option<&Distro>) -> Found {
     let mut found = Found::default();
-    let file = path.rsplit('/').next().unwrap_or(path);
-    if file != "rpmdb.sqlite" {
-        found.warn(
-            path,
-            "rpm database found but not read: only the sqlite format (rpmdb.sqlite) is supported, not Berkeley DB or ndb (rpm packages are missing from this SBOM)",
-        );
-        return found;
-    }
     let blobs = match read_blobs(bytes) {
         Ok(b) => b,
         Err(why) => {

@@ -17,7 +17,21 @@ pub(crate) struct DirFiles {
 }
 
 impl DirFiles {
+    /// The first `n` bytes of a file (for files only identified, never read whole).
+    fn read_head(&self, rel: &str, n: u64) -> std::io::Result<Option<Vec<u8>>> {
+        self.read_checked(rel, n, true)
+    }
+
     fn read_bounded(&self, rel: &str, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+        self.read_checked(rel, max, false)
+    }
+
+    fn read_checked(
+        &self,
+        rel: &str,
+        max: u64,
+        truncate: bool,
+    ) -> std::io::Result<Option<Vec<u8>>> {
         let path = self.root.join(rel);
         let meta = std::fs::symlink_metadata(&path)?;
         if !meta.file_type().is_file() {
@@ -30,13 +44,13 @@ impl DirFiles {
                 return Ok(None);
             }
         }
-        if meta.len() > max {
+        if meta.len() > max && !truncate {
             return Err(std::io::Error::other(format!(
                 "{} bytes is over the {max}-byte limit",
                 meta.len()
             )));
         }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
+        let mut buf = Vec::with_capacity(meta.len().min(max) as usize);
         File::open(&path)?.take(max).read_to_end(&mut buf)?;
         Ok(Some(buf))
     }
@@ -116,6 +130,16 @@ pub(crate) fn scan(root: &Path, opts: &ScanOptions) -> Result<Sbom, Error> {
         .filter(|c| !matches!(c.1, Kind::OsRelease | Kind::Sidecar))
         .map(|(rel, kind, size)| {
             let mut f = Found::default();
+            if let Some(n) = kind.head_only() {
+                return match files.read_head(rel, n) {
+                    Ok(Some(head)) => catalog::run(*kind, rel, &head, &files, None, limits),
+                    Ok(None) => f,
+                    Err(e) => {
+                        f.warn(rel, format!("cannot read: {e}"));
+                        f
+                    }
+                };
+            }
             let max = if kind.is_text() {
                 limits.max_text_bytes
             } else {

@@ -41,8 +41,9 @@ pub fn scan_image(image: &dyn ImageSource, opts: &ScanOptions) -> Result<Sbom, E
     let mut squash = Squash::default();
     let layers = image.layers();
     for (i, layer) in layers.iter().enumerate().rev() {
-        let what = || format!("layer {i}");
-        let reader = image.open_layer(i).map_err(|e| Error::image(what(), e))?;
+        let reader = image
+            .open_layer(i)
+            .map_err(|source| Error::LayerRead { layer: i, source })?;
         squash.apply(reader, i, layer.digest.as_deref(), &opts.limits)?;
     }
     let Squash {
@@ -385,6 +386,14 @@ fn oci(store: Store, name: String, path: &Path, opts: &ScanOptions) -> Result<St
         let inner: IndexOrManifest = store.json(&blob_path(&desc.digest)?)?;
         let list = inner.manifests.unwrap_or_default();
         let (os, arch, variant) = parse_platform(&opts.platform);
+        let available: Vec<String> = list
+            .iter()
+            .filter_map(|d| d.platform.as_ref())
+            .map(|p| match &p.variant {
+                Some(v) => format!("{}/{}/{v}", p.os, p.architecture),
+                None => format!("{}/{}", p.os, p.architecture),
+            })
+            .collect();
         desc = list
             .into_iter()
             .find(|d| {
@@ -394,7 +403,17 @@ fn oci(store: Store, name: String, path: &Path, opts: &ScanOptions) -> Result<St
                         && variant.is_none_or(|v| p.variant.as_deref() == Some(v))
                 })
             })
-            .ok_or_else(|| not_found(format!("for platform {}", opts.platform)))?;
+            .ok_or_else(|| {
+                not_found(format!(
+                    "for platform {} (the index has: {})",
+                    opts.platform,
+                    if available.is_empty() {
+                        "no platform entries".to_string()
+                    } else {
+                        available.join(", ")
+                    }
+                ))
+            })?;
     }
     let manifest: IndexOrManifest = store.json(&blob_path(&desc.digest)?)?;
     if manifest

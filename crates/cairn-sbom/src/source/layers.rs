@@ -89,6 +89,9 @@ impl Squash {
 
     /// Applies one layer (uncompressed or compressed tar) that lies below all layers applied
     /// so far. `index` is the layer's position from the bottom, for messages.
+    ///
+    /// A failure of `raw` itself (network, storage, the store's own digest check) is reported
+    /// as [`Error::LayerRead`], whatever the tar or decompression layer made of it.
     pub(crate) fn apply(
         &mut self,
         raw: Box<dyn Read + '_>,
@@ -96,9 +99,29 @@ impl Squash {
         expected_digest: Option<&str>,
         limits: &Limits,
     ) -> Result<(), Error> {
+        let failed: Rc<RefCell<Option<io::Error>>> = Rc::default();
+        let result = self.apply_inner(raw, failed.clone(), index, expected_digest, limits);
+        match (result, failed.borrow_mut().take()) {
+            (Err(_), Some(source)) => Err(Error::LayerRead {
+                layer: index,
+                source,
+            }),
+            (r, _) => r,
+        }
+    }
+
+    fn apply_inner(
+        &mut self,
+        raw: Box<dyn Read + '_>,
+        failed: Rc<RefCell<Option<io::Error>>>,
+        index: usize,
+        expected_digest: Option<&str>,
+        limits: &Limits,
+    ) -> Result<(), Error> {
         let hashing = Rc::new(RefCell::new(HashingReader {
             inner: raw,
             hasher: Sha256::new(),
+            failed,
         }));
         let hit = Rc::new(Cell::new(false));
         let what = || format!("layer {index}");
@@ -142,9 +165,12 @@ impl Squash {
                 }
             })?;
         }
+        // Whatever follows the compressed stream is part of the blob, and of its digest (and a
+        // blob store that checks the digest itself does so at the end of the stream).
+        io::copy(&mut SharedReader(hashing.clone()), &mut io::sink())
+            .map_err(|e| Error::image(what(), e))?;
         if let Some(expected) = expected_digest.and_then(|d| d.strip_prefix("sha256:")) {
             let mut h = hashing.borrow_mut();
-            io::copy(&mut h.inner, &mut io::sink()).map_err(|e| Error::image(what(), e))?;
             let actual = hex::encode(std::mem::take(&mut h.hasher).finalize());
             if actual != expected {
                 return Err(Error::DigestMismatch {
@@ -226,6 +252,16 @@ impl Squash {
                 }
                 continue;
             }
+            if let Some(head) = ck.head_only() {
+                let mut bytes = Vec::new();
+                (&mut entry)
+                    .take(head)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::image(format!("{} in layer {index}", path), e))?;
+                self.founds
+                    .push(catalog::run(ck, &path, &bytes, &NoFiles, None, limits));
+                continue;
+            }
             let size = entry.size();
             let max = if ck.is_text() {
                 limits.max_text_bytes
@@ -255,12 +291,6 @@ impl Squash {
                 .map_err(|e| Error::image(format!("{} in layer {index}", path), e))?;
             match ck {
                 Kind::Binary | Kind::JavaArchive => {
-                    struct NoFiles;
-                    impl catalog::Files for NoFiles {
-                        fn read(&self, _: &str) -> Option<Vec<u8>> {
-                            None
-                        }
-                    }
                     self.founds
                         .push(catalog::run(ck, &path, &bytes, &NoFiles, None, limits));
                 }
@@ -274,9 +304,34 @@ impl Squash {
     }
 }
 
+/// Catalogers run while streaming see no other file.
+struct NoFiles;
+
+impl catalog::Files for NoFiles {
+    fn read(&self, _: &str) -> Option<Vec<u8>> {
+        None
+    }
+}
+
 struct HashingReader<'a> {
     inner: Box<dyn Read + 'a>,
     hasher: Sha256,
+    /// The first error of `inner`, kept whole; readers above get a copy of its message.
+    failed: Rc<RefCell<Option<io::Error>>>,
+}
+
+impl HashingReader<'_> {
+    fn read_raw(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                let copy = io::Error::new(e.kind(), e.to_string());
+                self.failed.borrow_mut().get_or_insert(e);
+                Err(copy)
+            }
+        }
+    }
 }
 
 struct SharedReader<'a>(Rc<RefCell<HashingReader<'a>>>);
@@ -284,7 +339,7 @@ struct SharedReader<'a>(Rc<RefCell<HashingReader<'a>>>);
 impl Read for SharedReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut h = self.0.borrow_mut();
-        let n = h.inner.read(buf)?;
+        let n = h.read_raw(buf)?;
         h.hasher.update(&buf[..n]);
         Ok(n)
     }
