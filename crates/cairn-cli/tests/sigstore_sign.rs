@@ -306,8 +306,8 @@ fn key_based_bundles_with_and_without_the_log() {
             .output()
             .unwrap()
     };
-    // Without --tlog-upload and without a timestamp the bundle would prove no signing time and
-    // is not a valid bundle: refused, with a hint, and nothing is sent anywhere.
+    // Without --tlog-upload (the default) nothing is sent anywhere and the bundle carries neither
+    // a log entry nor a timestamp: written with a warning, and verifiers must opt in.
     let b = e.dir.path().join("key.json");
     let out = cairn()
         .arg("sign")
@@ -318,13 +318,78 @@ fn key_based_bundles_with_and_without_the_log() {
         .arg(&b)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--tlog-upload"),
+        String::from_utf8_lossy(&out.stderr).contains("--insecure-ignore-tlog"),
         "{}",
         show(&out)
     );
-    assert!(!b.exists());
+    assert_eq!(e.stack.log_size(), 0);
+    let out = verify(&b, &public, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL transparency-log") && text.contains("no transparency-log entry"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("hint: ")
+            && String::from_utf8_lossy(&out.stderr).contains("--insecure-ignore-tlog"),
+        "{}",
+        show(&out)
+    );
+    let out = verify(&b, &public, &["--insecure-ignore-tlog", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["verified"], true);
+    assert_eq!(report["signing_times"], serde_json::json!([]));
+    let details: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{}: {}", c["check"], c["detail"]))
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("signing time unverified")),
+        "{details:?}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --insecure-ignore-tlog"));
+    // Tampered artifact, and another key, even with the opt-in.
+    let tampered = e.dir.path().join("tampered.tar.gz");
+    std::fs::write(&tampered, b"other bytes").unwrap();
+    let out = cairn()
+        .args(["verify", "artifact"])
+        .arg(&tampered)
+        .arg("--bundle")
+        .arg(&b)
+        .arg("--key")
+        .arg(&public)
+        .args(["--insecure-ignore-tlog"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    // The same for an attestation (DSSE bundle).
+    let predicate = e.dir.path().join("predicate.json");
+    std::fs::write(&predicate, br#"{"purpose":"test"}"#).unwrap();
+    let att = e.dir.path().join("key-att.json");
+    let out = cairn()
+        .arg("attest")
+        .arg(&predicate)
+        .args(["--type", "https://example.com/p/v1", "--subject"])
+        .arg(&e.file)
+        .arg("--key")
+        .arg(&key)
+        .arg("--bundle")
+        .arg(&att)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(verify(&att, &public, &[]).status.code(), Some(1));
+    let out = verify(&att, &public, &["--insecure-ignore-tlog"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(e.stack.log_size(), 0);
     // With --tlog-upload: a hashedrekord entry with the public key, fully verified.
     let b = e.dir.path().join("key-tlog.json");

@@ -89,10 +89,6 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A key-based bundle would carry neither a log entry nor a timestamp, which the bundle
-    /// format does not allow.
-    #[error("a key-based bundle needs a transparency-log entry or an RFC 3161 timestamp")]
-    NoLogOrTimestamp,
     /// The configuration lacks a service needed for the operation.
     #[error("no {service} service configured")]
     MissingService {

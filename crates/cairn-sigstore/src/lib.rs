@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+mod keyed;
 pub mod oidc;
 pub mod policy;
 pub mod retry;

@@ -242,6 +242,11 @@ pub fn sign_keyless(
     let rekor_url = services.rekor.as_deref().ok_or(Error::MissingService {
         service: Service::Rekor,
     })?;
+    if options.timestamp && services.tsa.is_none() {
+        return Err(Error::MissingService {
+            service: Service::Tsa,
+        });
+    }
     let clients = Clients::new(options.retry)?;
     let key = KeyPair::generate_ecdsa_p256().map_err(signing_err)?;
 
@@ -348,7 +353,9 @@ pub fn sign_keyless(
 }
 
 /// Key-based signing: a v0.3 bundle with a public-key hint; uploaded to Rekor only when
-/// `options.tlog_upload` is set (then `services.rekor` is required).
+/// `options.tlog_upload` is set (then `services.rekor` is required), timestamped when
+/// `options.timestamp` is set and a TSA is configured. With neither, the bundle carries no
+/// signing-time evidence and verifies only with `VerifyOptions::allow_missing_tlog`.
 pub fn sign_with_key(
     services: &Services,
     signer: &dyn cairn_sign::Signer,
@@ -365,10 +372,15 @@ pub fn sign_with_key(
     } else {
         None
     };
-    let tsa_url = services.tsa.as_deref().filter(|_| options.timestamp);
-    if rekor_url.is_none() && tsa_url.is_none() {
-        return Err(Error::NoLogOrTimestamp);
+    // Neither a log entry nor a timestamp is allowed (cosign's `--tlog-upload=false`): the bundle
+    // then proves no signing time, and verifiers accept it only when told to
+    // (`VerifyOptions::allow_missing_tlog`).
+    if options.timestamp && services.tsa.is_none() {
+        return Err(Error::MissingService {
+            service: Service::Tsa,
+        });
     }
+    let tsa_url = services.tsa.as_deref().filter(|_| options.timestamp);
     let clients = if rekor_url.is_some() || tsa_url.is_some() {
         Some(Clients::new(options.retry)?)
     } else {

@@ -261,12 +261,32 @@ pub fn verify_bundle(
         SignerPolicy::Key(key) => {
             let der = sigstore_verify::types::DerPublicKey::new(key.as_der().to_vec());
             let mut policy = PublicKeyVerificationPolicy::new(der);
-            if model.verification_material.tlog_entries.is_empty() {
+            let material = &model.verification_material;
+            if material.tlog_entries.is_empty() {
                 if !options.allow_missing_tlog {
                     return Ok(verdict.fail(
                         CheckKind::TransparencyLog,
-                        "key-based bundle has no transparency log entry (signed without --tlog-upload)",
+                        "key-based bundle has no transparency-log entry (signed without a Rekor \
+                         upload): nothing proves when it was signed or that it was published; \
+                         accepting it needs an explicit opt-in (allow_missing_tlog)",
                     ));
+                }
+                if material.public_key.is_none()
+                    || material.certificate.is_some()
+                    || material.x509_certificate_chain.is_some()
+                {
+                    return Ok(verdict.fail(
+                        CheckKind::PublicKey,
+                        "bundle is not key-based (it carries a certificate); a certificate \
+                         bundle always needs a transparency-log entry",
+                    ));
+                }
+                let timestamps = material
+                    .timestamp_verification_data
+                    .as_ref()
+                    .is_some_and(|t| !t.rfc3161_timestamps.is_empty());
+                if !timestamps {
+                    return without_log_or_timestamp(verdict, &model, artifact, key);
                 }
                 policy = policy.skip_tlog_unsafe();
             }
@@ -375,10 +395,56 @@ pub fn verify_bundle(
     }
 }
 
+/// A key-based bundle with neither a log entry nor a timestamp, accepted by the caller: cairn
+/// checks the signature and the artifact binding itself ([`crate::keyed`]); the verdict says
+/// what was not checked.
+fn without_log_or_timestamp(
+    mut verdict: Verdict,
+    model: &cairn_model::bundle::Bundle,
+    artifact: Artifact<'_>,
+    key: &crate::policy::PublicKey,
+) -> Result<Verdict> {
+    let outcome = match (&model.message_signature, &model.dsse_envelope) {
+        (Some(message), None) => crate::keyed::verify_message(message, artifact, key),
+        (None, Some(envelope)) => crate::keyed::verify_dsse(envelope, artifact, key),
+        _ => unreachable!("exactly one content kind was checked above"),
+    };
+    let checks = match outcome {
+        Ok(checks) => checks,
+        Err(crate::keyed::Rejection::Check(kind, detail)) => return Ok(verdict.fail(kind, detail)),
+        Err(crate::keyed::Rejection::Io(source)) => {
+            return Err(Error::Io {
+                path: "<artifact>".into(),
+                source,
+            });
+        }
+    };
+    verdict.pass(
+        CheckKind::TransparencyLog,
+        "no transparency-log entry checked (allowed for this key-based bundle): nothing proves \
+         the signature was published",
+    );
+    verdict.pass(
+        CheckKind::Timestamp,
+        "signing time unverified: the bundle has no log entry and no RFC 3161 timestamp",
+    );
+    for (kind, detail) in checks {
+        verdict.pass(kind, detail);
+    }
+    verdict.pass(
+        CheckKind::PublicKey,
+        "bundle is key-based; the given key signed it",
+    );
+    verdict.verified = true;
+    Ok(verdict)
+}
+
 fn tlog_detail(model: &cairn_model::bundle::Bundle) -> String {
     let entries = &model.verification_material.tlog_entries;
     if entries.is_empty() {
-        return "no log entry (timestamps only)".into();
+        return "no transparency-log entry checked (allowed for this key-based bundle); \
+                signing time from RFC 3161 timestamps only"
+            .into();
     }
     let kinds: Vec<String> = entries
         .iter()

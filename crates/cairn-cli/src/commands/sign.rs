@@ -193,14 +193,15 @@ impl SigningArgs {
                     )
                 }
             };
-            let signed =
-                sign_with_key(&services, &key, payload, &options).map_err(|e| match e {
-                    cairn_sigstore::Error::NoLogOrTimestamp => with_hint(
-                        e.into(),
-                        "add --tlog-upload (Rekor) or --timestamp-server URL (RFC 3161)",
-                    ),
-                    e => e.into(),
-                })?;
+            let signed = sign_with_key(&services, &key, payload, &options)?;
+            if signed.log_index.is_none() && !options.timestamp {
+                ctx.warn(
+                    "the bundle has no transparency-log entry and no timestamp, so nothing proves \
+                     when it was signed: verifiers must accept that explicitly \
+                     (`cairn verify artifact --insecure-ignore-tlog`); add --tlog-upload or \
+                     --timestamp-server URL to record the signing time",
+                );
+            }
             return Ok((signed, "key"));
         }
         let token = self.token(ctx, &services, &options.retry)?;

@@ -163,6 +163,20 @@ impl ArtifactArgs {
                 ctx.out(format!("verification failed: {file_text}"))?;
             }
         }
+        if !verdict.verified
+            && self.key.is_some()
+            && !self.insecure_ignore_tlog
+            && verdict
+                .first_failure()
+                .is_some_and(|c| c.check == cairn_sigstore::CheckKind::TransparencyLog)
+            && without_log_entries(&bundle)
+        {
+            ctx.info(
+                "hint: this key-based bundle was signed without a transparency-log upload; if you \
+                 accept that nothing proves when it was signed or that it was published, pass \
+                 --insecure-ignore-tlog (or re-sign with --tlog-upload / --timestamp-server)",
+            );
+        }
         Ok(if verdict.verified {
             Status::Success
         } else {
@@ -219,4 +233,13 @@ impl ArtifactArgs {
             CertificatePolicy::new(identity, issuer.clone()).with_github(github),
         ))
     }
+}
+
+/// Whether the bundle (already verified to parse) has no transparency-log entry.
+fn without_log_entries(bundle: &[u8]) -> bool {
+    cairn_model::json::value_from_slice(bundle).is_ok_and(|v| {
+        v.pointer("/verificationMaterial/tlogEntries")
+            .and_then(|e| e.as_array())
+            .is_none_or(|e| e.is_empty())
+    })
 }
