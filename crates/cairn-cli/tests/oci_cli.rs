@@ -506,3 +506,78 @@ fn attest_attach_refuses_file_only_subjects_before_signing() {
     assert!(err.contains("--attach needs an image subject"), "{err}");
     assert!(!bundle.exists(), "nothing signed");
 }
+
+/// Offline promotion: a key-signed attestation with no transparency-log entry (nothing leaves
+/// the machine) is refused by default and accepted only for the key whose policy entry says
+/// `transparencyLog: optional`.
+#[test]
+fn offline_key_attestation_needs_transparency_log_optional() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let work = dir.path();
+    let img = single(&work.join("staging"), "v1");
+    let src = format!("oci:{}:v1", work.join("staging").display());
+    let key = cairn_sign::PrivateKey::generate(cairn_sign::KeyType::EcdsaP256).expect("key");
+    let key_path = work.join("ci.key");
+    std::fs::write(&key_path, key.to_pkcs8_pem(None).expect("pem").as_bytes()).expect("write");
+    std::fs::write(work.join("ci.pub"), key.public_key().to_spki_pem()).expect("write");
+    let predicate = work.join("result.json");
+    std::fs::write(&predicate, br#"{"result": "PASSED", "failedTests": []}"#).expect("write");
+    let out = cairn(&[
+        "attest",
+        &predicate.display().to_string(),
+        "--type",
+        "https://in-toto.io/attestation/test-result/v0.1",
+        "--subject",
+        &src,
+        "--key",
+        &key_path.display().to_string(),
+        "--attach",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let write_policy = |name: &str, tlog: &str| {
+        let p = work.join(name);
+        std::fs::write(
+            &p,
+            format!(
+                "version: 1\nsigners:\n  - name: ci\n    key: ci.pub\n{tlog}requirements:\n  - name: tests\n    predicateType: test-result\n    cel:\n      - name: passed\n        expr: \"predicate.result == 'PASSED'\"\n"
+            ),
+        )
+        .expect("write");
+        p.display().to_string()
+    };
+    let strict = write_policy("strict.yaml", "");
+    let offline = write_policy("offline.yaml", "    transparencyLog: optional\n");
+
+    let out = cairn(&["verify", "image", &src, "--policy", &strict, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let why = v["subjects"][0]["attestations"][0]["reason"]
+        .as_str()
+        .expect("reason")
+        .to_owned();
+    assert!(
+        why.contains("tlog") || why.contains("transparency log"),
+        "{why}"
+    );
+
+    let out = cairn(&["verify", "image", &src, "--policy", &offline, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // Promotion refuses with the strict policy (nothing written) and moves with the offline one.
+    let dst = format!("oci:{}:prod", work.join("prod").display());
+    let out = cairn(&["promote", &src, &dst, "--policy", &strict]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let out = cairn(&["promote", &src, &dst, "--policy", &offline]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let prod = Layout::open(work.join("prod")).expect("layout");
+    let resolved = cairn_oci::resolve(
+        &prod,
+        &cairn_oci::Reference::Tag("prod".into()),
+        &cairn_oci::PlatformSelection::All,
+    )
+    .expect("resolve");
+    assert_eq!(resolved.digest(), &img.digest);
+    // The attestation travelled with the image: the promoted copy verifies on its own.
+    let out = cairn(&["verify", "image", &dst, "--policy", &offline]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}

@@ -38,7 +38,10 @@ pub struct SignerDocument {
     /// A public key given inline (PEM).
     #[serde(default)]
     pub key_pem: Option<String>,
-    /// Key signers: accept bundles without a transparency-log entry.
+    /// Key signers: whether bundles need a transparency-log entry (default `required`).
+    #[serde(default)]
+    pub transparency_log: Option<TransparencyLog>,
+    /// Key signers: the older spelling of `transparencyLog: optional`.
     #[serde(default)]
     pub allow_missing_tlog: bool,
     /// Keyless: the exact certificate identity (SAN).
@@ -53,6 +56,18 @@ pub struct SignerDocument {
     /// Keyless: GitHub Actions claims from the certificate.
     #[serde(default)]
     pub github: Option<GithubDocument>,
+}
+
+/// Whether a key signer's bundles must carry a transparency-log entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+#[serde(rename_all = "lowercase")]
+pub enum TransparencyLog {
+    /// A verified log entry (inclusion proof or promise) is required: the default.
+    Required,
+    /// Bundles without a log entry are accepted for this key (unsafe: nothing proves when the
+    /// signature was made or that it was published). Entries that are present are verified.
+    Optional,
 }
 
 /// GitHub Actions certificate claims to require (each exact).

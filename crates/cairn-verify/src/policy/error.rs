@@ -74,6 +74,16 @@ pub enum Error {
         /// `key` or `keyless`.
         kind: &'static str,
     },
+    /// Two fields of a signer that contradict each other.
+    #[error("signer {name:?}: `{first}` contradicts `{second}`")]
+    ConflictingFields {
+        /// The signer.
+        name: String,
+        /// One field as written.
+        first: &'static str,
+        /// The other.
+        second: &'static str,
+    },
     /// An identity pattern does not compile.
     #[error("signer {name:?}: bad identityRegexp")]
     IdentityPattern {

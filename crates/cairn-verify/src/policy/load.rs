@@ -8,7 +8,7 @@ use cairn_sigstore::{CertificatePolicy, GithubClaims, Identity, SignerPolicy};
 use cairn_slsa::verify::{BuilderRule, Policy as SlsaPolicy, RefRule};
 use sha2::{Digest, Sha256};
 
-use super::document::{PolicyDocument, RequirementDocument, SignerDocument};
+use super::document::{PolicyDocument, RequirementDocument, SignerDocument, TransparencyLog};
 use super::error::Error;
 use super::rules::{CelRule, SbomRules};
 
@@ -350,6 +350,17 @@ fn signer(s: &SignerDocument, base: &Path) -> Result<Signer, Error> {
             key: label,
             source,
         })?;
+        let allow_missing_tlog = match (s.transparency_log, s.allow_missing_tlog) {
+            (Some(TransparencyLog::Required), true) => {
+                return Err(Error::ConflictingFields {
+                    name: s.name.clone(),
+                    first: "transparencyLog: required",
+                    second: "allowMissingTlog: true",
+                });
+            }
+            (Some(TransparencyLog::Optional), _) | (None, true) => true,
+            (Some(TransparencyLog::Required), false) | (None, false) => false,
+        };
         let der = parsed.public_key().to_spki_der().to_vec();
         let fingerprint = format!("sha256:{}", hex::encode(Sha256::digest(&der)));
         return Ok(Signer {
@@ -357,9 +368,14 @@ fn signer(s: &SignerDocument, base: &Path) -> Result<Signer, Error> {
             kind: SignerKind::Key {
                 key: cairn_sigstore::PublicKey::from_der(der),
                 fingerprint,
-                allow_missing_tlog: s.allow_missing_tlog,
+                allow_missing_tlog,
             },
         });
+    }
+    // Keyless bundles always need a log entry or a timestamp: the certificate is only valid
+    // for minutes, and only a trusted time proves the signature was made inside them.
+    if s.transparency_log.is_some() {
+        return Err(misplaced("transparencyLog", "keyless"));
     }
     if s.allow_missing_tlog {
         return Err(misplaced("allowMissingTlog", "keyless"));
@@ -568,7 +584,7 @@ impl Policy {
                     allow_missing_tlog: true,
                     ..
                 } => out.push(format!(
-                    "signer {:?}: allowMissingTlog accepts bundles that prove neither when they were signed nor that they were published",
+                    "signer {:?}: transparencyLog: optional accepts bundles that prove neither when they were signed nor that they were published",
                     s.name
                 )),
                 SignerKind::Key { .. } => {}

@@ -1321,3 +1321,136 @@ fn garbage_evidence_never_panics_and_never_passes() {
             .all(|a| !a.verified && !a.reason.is_empty())
     );
 }
+
+// ---- transparencyLog: required | optional (key signers) ----------------------------------------
+
+/// `b` with its transparency-log entries removed (what a key-signed bundle made without
+/// `--tlog-upload` looks like).
+fn without_tlog(b: &[u8]) -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(b).unwrap();
+    v["verificationMaterial"]
+        .as_object_mut()
+        .unwrap()
+        .remove("tlogEntries");
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn key_signer_with(name: &str, k: &PrivateKey, extra: &str) -> String {
+    format!("{}    {extra}\n", key_signer(name, k))
+}
+
+#[test]
+fn transparency_log_truth_table() {
+    let (k, other) = (key(), key());
+    let req = "  - name: p\n    predicateType: https://cairn.test/p\n";
+    let logged = attest(&k, DIGEST, "https://cairn.test/p", json!({}));
+    let unlogged = without_tlog(&logged);
+    // A log entry that is present but altered: the SET no longer matches.
+    let tampered = {
+        let mut v: Value = serde_json::from_slice(&logged).unwrap();
+        let t = &mut v["verificationMaterial"]["tlogEntries"][0]["integratedTime"];
+        let moved = t.as_str().unwrap().parse::<i64>().unwrap() - 3600;
+        *t = json!(moved.to_string());
+        serde_json::to_vec(&v).unwrap()
+    };
+    let default = key_signer("ci", &k);
+    let required = key_signer_with("ci", &k, "transparencyLog: required");
+    let optional = key_signer_with("ci", &k, "transparencyLog: optional");
+    let legacy = key_signer_with("ci", &k, "allowMissingTlog: true");
+    let cases: [(&str, &String, &Vec<u8>, bool); 10] = [
+        ("default, logged", &default, &logged, true),
+        ("default, no entry", &default, &unlogged, false),
+        ("required, logged", &required, &logged, true),
+        ("required, no entry", &required, &unlogged, false),
+        ("optional, logged", &optional, &logged, true),
+        ("optional, no entry", &optional, &unlogged, true),
+        ("optional, altered entry", &optional, &tampered, false),
+        ("default, altered entry", &default, &tampered, false),
+        ("allowMissingTlog, no entry", &legacy, &unlogged, true),
+        ("allowMissingTlog, logged", &legacy, &logged, true),
+    ];
+    for (name, signer, bundle, pass) in cases {
+        let e = run(&policy(signer, req), vec![bundle.clone()]);
+        assert_eq!(
+            e.verdict.passed(),
+            pass,
+            "{name}: {}\n{}",
+            e.attestations[0].reason,
+            crate::render::render_text(&e.verdict, Default::default())
+        );
+        if !pass {
+            assert!(!e.attestations[0].verified, "{name}");
+        }
+    }
+    // The opt-in is per key: another signer's `optional` does not cover this key.
+    let both = format!(
+        "{}{}",
+        key_signer_with("lax", &other, "transparencyLog: optional"),
+        key_signer("ci", &k)
+    );
+    let e = run(&policy(&both, req), vec![unlogged.clone()]);
+    assert_outcome(&e, false);
+    let why = &e.attestations[0].reason;
+    assert!(why.contains("ci:") && why.contains("lax:"), "{why}");
+}
+
+#[test]
+fn transparency_log_is_for_key_signers_only_and_must_be_consistent() {
+    let k = key();
+    let req = "requirements:\n  - name: p\n    predicateType: slsa\n";
+    let keyless = "signers:\n  - name: s\n    identity: a@b.c\n    issuer: https://i\n";
+    let v = schema();
+    let bad = [
+        (
+            format!("version: 1\n{keyless}    transparencyLog: optional\n{req}"),
+            "does not apply to a keyless signer",
+        ),
+        (
+            format!("version: 1\n{keyless}    transparencyLog: required\n{req}"),
+            "does not apply to a keyless signer",
+        ),
+        (
+            format!(
+                "version: 1\nsigners:\n{}    allowMissingTlog: true\n{req}",
+                key_signer_with("k", &k, "transparencyLog: required")
+            ),
+            "contradicts",
+        ),
+        (
+            format!(
+                "version: 1\nsigners:\n{}{req}",
+                key_signer_with("k", &k, "transparencyLog: sometimes")
+            ),
+            "invalid policy",
+        ),
+    ];
+    for (text, want) in bad {
+        let err = Policy::from_yaml(text.as_bytes(), Path::new("."))
+            .err()
+            .unwrap_or_else(|| panic!("cairn accepted:\n{text}"));
+        assert!(err.to_string().contains(want), "{err}\n{text}");
+        assert!(!v.is_valid(&yaml_value(&text)), "schema accepted:\n{text}");
+    }
+    for extra in ["transparencyLog: optional", "transparencyLog: required"] {
+        let text = format!(
+            "version: 1\nsigners:\n{}{req}",
+            key_signer_with("k", &k, extra)
+        );
+        assert!(
+            Policy::from_yaml(text.as_bytes(), Path::new(".")).is_ok(),
+            "{text}"
+        );
+        assert!(v.is_valid(&yaml_value(&text)), "schema rejected:\n{text}");
+    }
+    let lax = format!(
+        "version: 1\nsigners:\n{}{req}",
+        key_signer_with("k", &k, "transparencyLog: optional")
+    );
+    let lint = Policy::from_yaml(lax.as_bytes(), Path::new("."))
+        .unwrap()
+        .lint();
+    assert!(
+        lint.iter().any(|l| l.contains("transparencyLog: optional")),
+        "{lint:?}"
+    );
+}
