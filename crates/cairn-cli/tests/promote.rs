@@ -6,12 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cairn_oci::blob::Blob;
-use cairn_oci::manifest::{Descriptor, Platform, media};
+use cairn_oci::manifest::Descriptor;
 use cairn_oci::{Layout, Reference, Repository};
 use cairn_sign::{KeyType, PrivateKey};
-use cairn_sigstore::{Payload, Services, SignOptions};
 use cairn_testkit::sigstore::Stack;
+use cairn_testkit::{attest, oci};
 use serde_json::{Value, json};
 
 fn text(b: &[u8]) -> String {
@@ -63,15 +62,10 @@ fn env() -> Env {
     }
 }
 
+const SLSA: &str = "https://slsa.dev/provenance/v1";
+
 fn provenance() -> Value {
-    json!({
-        "buildDefinition": {
-            "buildType": "https://actions.github.io/buildtypes/workflow/v1",
-            "externalParameters": {"workflow": {"ref": "refs/tags/v1", "repository": "https://github.com/acme/app", "path": ".github/workflows/release.yml"}},
-            "resolvedDependencies": [{"uri": "git+https://github.com/acme/app@refs/tags/v1", "digest": {"gitCommit": "a".repeat(40)}}]
-        },
-        "runDetails": {"builder": {"id": "https://cairn.test/builders/ci@v1"}, "metadata": {"invocationId": "1"}}
-    })
+    attest::slsa_provenance("https://cairn.test/builders/ci@v1")
 }
 
 impl Env {
@@ -89,43 +83,43 @@ impl Env {
         self.root.display().to_string()
     }
 
-    /// A key-signed DSSE bundle (logged in the stack's Rekor) about `digest`.
+    /// `cairn <verb...> IMAGES... --policy POLICY --trusted-root ROOT EXTRA...`.
+    fn gate(&self, verb: &[&str], images: &[&str], policy: &Path, extra: &[&str]) -> Output {
+        let policy = policy.display().to_string();
+        let root = self.root_arg();
+        let args = [
+            verb,
+            images,
+            &["--policy", &policy, "--trusted-root", &root],
+            extra,
+        ]
+        .concat();
+        self.cairn(&args)
+    }
+
+    /// `cairn verify image IMAGE --policy POLICY --trusted-root ROOT EXTRA...`.
+    fn verify_image(&self, image: &str, policy: &Path, extra: &[&str]) -> Output {
+        self.gate(&["verify", "image"], &[image], policy, extra)
+    }
+
+    /// `cairn promote SRC DST --policy POLICY --trusted-root ROOT EXTRA...`.
+    fn promote(&self, src: &str, dst: &str, policy: &Path, extra: &[&str]) -> Output {
+        self.gate(&["promote"], &[src, dst], policy, extra)
+    }
+
+    /// A key-signed DSSE bundle (logged in the stack's Rekor) about `digest`, written to a file.
     fn bundle(&self, digest: &Descriptor, predicate_type: &str, predicate: Value) -> PathBuf {
-        let hex = digest.digest.to_string()["sha256:".len()..].to_owned();
-        let mut sha = [0u8; 32];
-        for (i, c) in hex.as_bytes().chunks(2).enumerate() {
-            sha[i] = u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap();
-        }
-        let statement = serde_json::to_vec(&json!({
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": "app", "digest": {"sha256": hex}}],
-            "predicateType": predicate_type,
-            "predicate": predicate,
-        }))
-        .unwrap();
-        let config = cairn_sigstore::SigningConfig::from_json(
-            &serde_json::to_vec(&self.stack.signing_config()).unwrap(),
-        )
-        .unwrap();
-        let signed = cairn_sigstore::sign_with_key(
-            &Services::from_signing_config(&config),
+        let json = attest::attestation_bundle(
+            &self.stack,
             &self.key,
-            Payload::Dsse {
-                payload_type: "application/vnd.in-toto+json",
-                payload: &statement,
-                subject_sha256: sha,
-            },
-            &SignOptions {
-                retry: Default::default(),
-                timestamp: false,
-                tlog_upload: true,
-                now: chrono::Utc::now().timestamp(),
-            },
-        )
-        .unwrap();
+            "app",
+            digest.digest.hex(),
+            predicate_type,
+            &predicate,
+        );
         let n = std::fs::read_dir(self.dir.path()).unwrap().count();
         let path = self.dir.path().join(format!("bundle-{n}.sigstore.json"));
-        std::fs::write(&path, signed.json).unwrap();
+        std::fs::write(&path, json).unwrap();
         path
     }
 
@@ -138,60 +132,26 @@ impl Env {
         let out = self.cairn(&args);
         assert!(out.status.success(), "{}", show(&out));
     }
+
+    /// Signs SLSA provenance (by the trusted builder) about `digest` and attaches it to `image`.
+    fn attach_provenance(&self, image: &str, digest: &Descriptor, platform: Option<&str>) {
+        self.attach(image, &self.bundle(digest, SLSA, provenance()), platform);
+    }
 }
 
-/// A one-layer image; returns its descriptor (with the platform set, for index entries).
-fn image(repo: &dyn Repository, arch: &str, seed: u8) -> Descriptor {
-    let layer = vec![seed; 2000 + seed as usize];
-    let ld = Descriptor::for_bytes("application/vnd.oci.image.layer.v1.tar", &layer);
-    repo.push_blob(&ld, &Blob::from_vec(layer)).unwrap();
-    let config = format!(
-        r#"{{"architecture":"{arch}","os":"linux","rootfs":{{"type":"layers","diff_ids":["{}"]}}}}"#,
-        ld.digest
+/// A single-arch image tagged `t` in the OCI layout at `dir`.
+fn single(dir: &Path, t: &str, seed: u64) -> Descriptor {
+    oci::single_arch_layout(dir, t, seed)
+}
+
+/// Asserts that `t` in the layout at `dir` points at `want`.
+fn assert_tag(dir: &Path, t: &str, want: &Descriptor) {
+    assert_eq!(
+        oci::layout_tag_digest(dir, t).as_deref(),
+        Some(want.digest.to_string().as_str()),
+        "{t} in {}",
+        dir.display()
     );
-    let cd = Descriptor::for_bytes(
-        "application/vnd.oci.image.config.v1+json",
-        config.as_bytes(),
-    );
-    repo.push_blob(&cd, &Blob::from_vec(config.into_bytes()))
-        .unwrap();
-    let m = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": media::OCI_MANIFEST, "config": cd, "layers": [ld]
-    }))
-    .unwrap();
-    repo.push_manifest(media::OCI_MANIFEST, &m, None).unwrap();
-    let mut d = Descriptor::for_bytes(media::OCI_MANIFEST, &m);
-    d.platform = Some(Platform {
-        architecture: arch.into(),
-        os: "linux".into(),
-        variant: None,
-        os_version: None,
-        extra: Default::default(),
-    });
-    d
-}
-
-fn tag(repo: &dyn Repository, d: &Descriptor, tag: &str) {
-    let m = repo
-        .fetch_manifest(&Reference::Digest(d.digest.clone()))
-        .unwrap();
-    repo.push_manifest(&d.media_type, &m.bytes, Some(tag))
-        .unwrap();
-}
-
-fn single(dir: &Path, t: &str, seed: u8) -> Descriptor {
-    let l = Layout::open_or_create(dir).unwrap();
-    let mut d = image(&l, "amd64", seed);
-    d.platform = None;
-    tag(&l, &d, t);
-    d
-}
-
-fn tag_digest(dir: &Path, t: &str) -> Option<String> {
-    let l = Layout::open_or_create(dir).ok()?;
-    l.fetch_manifest(&Reference::Tag(t.into()))
-        .ok()
-        .map(|m| m.descriptor.digest.to_string())
 }
 
 #[test]
@@ -200,48 +160,23 @@ fn passing_image_is_promoted_with_its_attestations() {
     let src_dir = e.dir.path().join("staging");
     let img = single(&src_dir, "v1", 1);
     let src = format!("oci:{}:v1", src_dir.display());
-    let b = e.bundle(&img, "https://slsa.dev/provenance/v1", provenance());
-    e.attach(&src, &b, None);
+    e.attach_provenance(&src, &img, None);
 
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &src,
-        "--policy",
-        &e.policy.display().to_string(),
-        "--trusted-root",
-        &e.root_arg(),
-    ]);
+    let out = e.verify_image(&src, &e.policy, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(text(&out.stdout).starts_with("PASS"), "{}", show(&out));
 
     let dst_dir = e.dir.path().join("prod");
     let dst = format!("oci:{}:prod", dst_dir.display());
-    let policy = e.policy.display().to_string();
-    let root = e.root_arg();
-    let args = [
-        "promote",
-        &src,
-        &dst,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-    ];
     // Dry run writes nothing.
-    let mut dry = args.to_vec();
-    dry.push("--dry-run");
-    let out = e.cairn(&dry);
+    let out = e.promote(&src, &dst, &e.policy, &["--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(text(&out.stdout).contains("would copy"), "{}", show(&out));
-    assert_eq!(tag_digest(&dst_dir, "prod"), None);
+    assert_eq!(oci::layout_tag_digest(&dst_dir, "prod"), None);
 
-    let out = e.cairn(&args);
+    let out = e.promote(&src, &dst, &e.policy, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(img.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &img);
     // The attestation travelled with the image, and still verifies there.
     let out = e.cairn(&["attestations", &dst, "--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -251,28 +186,17 @@ fn passing_image_is_promoted_with_its_attestations() {
         "{}",
         show(&out)
     );
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &dst,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-    ]);
+    let out = e.verify_image(&dst, &e.policy, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 
     // Idempotent: a second run copies nothing new and leaves the tag where it is.
-    let out = e.cairn(&[&args[..], &["--json"]].concat());
+    let out = e.promote(&src, &dst, &e.policy, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["promoted"], true);
     assert_eq!(v["copy"]["manifests_copied"], 0, "{v}");
     assert_eq!(v["copy"]["blobs_copied"], 0, "{v}");
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(img.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &img);
 }
 
 #[test]
@@ -284,22 +208,10 @@ fn failing_image_is_refused_with_the_reason_and_dst_is_unchanged() {
     let old = single(&dst_dir, "prod", 9);
     let img = single(&src_dir, "v2", 2);
     let src = format!("oci:{}:v2", src_dir.display());
-    e.attach(
-        &src,
-        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
-        None,
-    );
+    e.attach_provenance(&src, &img, None);
     let dst = format!("oci:{}:prod", dst_dir.display());
     // The policy also wants an SBOM, which the image does not have.
-    let out = e.cairn(&[
-        "promote",
-        &src,
-        &dst,
-        "--policy",
-        &e.policy_sbom.display().to_string(),
-        "--trusted-root",
-        &e.root_arg(),
-    ]);
+    let out = e.promote(&src, &dst, &e.policy_sbom, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("[requirements.sbom.threshold]"), "{stdout}");
@@ -308,10 +220,7 @@ fn failing_image_is_refused_with_the_reason_and_dst_is_unchanged() {
         "{stdout}"
     );
     assert!(stdout.contains("refused"), "{stdout}");
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(old.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &old);
     let l = Layout::open_or_create(&dst_dir).unwrap();
     assert!(!l.manifest_exists(&img.digest).unwrap(), "nothing copied");
 
@@ -327,25 +236,13 @@ fn failing_image_is_refused_with_the_reason_and_dst_is_unchanged() {
         ),
         None,
     );
-    let out = e2.cairn(&[
-        "promote",
-        &src,
-        &dst,
-        "--policy",
-        &e2.policy_sbom.display().to_string(),
-        "--trusted-root",
-        &e2.root_arg(),
-        "--json",
-    ]);
+    let out = e2.promote(&src, &dst, &e2.policy_sbom, &["--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["promoted"], false);
     let why = v.to_string();
     assert!(why.contains("not from a trusted signer"), "{why}");
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(old.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &old);
 }
 
 #[test]
@@ -355,11 +252,7 @@ fn tag_moved_on_src_after_resolve_promotes_the_verified_digest() {
     let e = env();
     let src_dir = e.dir.path().join("staging");
     let good = single(&src_dir, "v1", 1);
-    e.attach(
-        &format!("oci:{}:v1", src_dir.display()),
-        &e.bundle(&good, "https://slsa.dev/provenance/v1", provenance()),
-        None,
-    );
+    e.attach_provenance(&format!("oci:{}:v1", src_dir.display()), &good, None);
     let src = Layout::open_or_create(&src_dir).unwrap();
     let resolved = cairn_oci::resolve(
         &src,
@@ -375,11 +268,7 @@ fn tag_moved_on_src_after_resolve_promotes_the_verified_digest() {
         .iter()
         .map(|f| cairn_verify::policy::BundleInput::new("referrer", f.content.clone()))
         .collect();
-    let mut sha = [0u8; 32];
-    let hex = &resolved.digest().to_string()[7..];
-    for (i, c) in hex.as_bytes().chunks(2).enumerate() {
-        sha[i] = u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap();
-    }
+    let sha = attest::sha256_bytes(resolved.digest().hex());
     let eval = cairn_verify::policy::evaluate(
         &policy,
         &cairn_verify::policy::Subject::sha256("app", sha),
@@ -390,9 +279,9 @@ fn tag_moved_on_src_after_resolve_promotes_the_verified_digest() {
     assert!(eval.verdict.passed());
 
     // Someone pushes an unverified image under the same tag.
-    let mut evil = image(&src, "amd64", 66);
+    let mut evil = oci::push_image(&src, "amd64", 66, 2066);
     evil.platform = None;
-    tag(&src, &evil, "v1");
+    oci::tag(&src, &evil, "v1");
 
     let dst_dir = e.dir.path().join("prod");
     let dst = Layout::open_or_create(&dst_dir).unwrap();
@@ -406,32 +295,23 @@ fn tag_moved_on_src_after_resolve_promotes_the_verified_digest() {
         &cairn_oci::CopyOptions::default(),
     )
     .unwrap();
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(good.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &good);
     assert!(!dst.manifest_exists(&evil.digest).unwrap());
 
     // And the CLI, run now, resolves the moved tag to the unverified image and refuses it.
-    let out = e.cairn(&[
-        "promote",
+    let out = e.promote(
         &format!("oci:{}:v1", src_dir.display()),
         &format!("oci:{}:prod", dst_dir.display()),
-        "--policy",
-        &e.policy.display().to_string(),
-        "--trusted-root",
-        &e.root_arg(),
-    ]);
+        &e.policy,
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(
         text(&out.stderr).contains(&evil.digest.to_string()),
         "{}",
         show(&out)
     );
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(good.digest.to_string().as_str())
-    );
+    assert_tag(&dst_dir, "prod", &good);
 }
 
 #[test]
@@ -439,32 +319,17 @@ fn multi_platform_images_are_verified_per_platform() {
     let e = env();
     let dir = e.dir.path().join("multi");
     let l = Layout::open_or_create(&dir).unwrap();
-    let a = image(&l, "amd64", 2);
-    let b = image(&l, "arm64", 3);
-    let idx = serde_json::to_vec(&json!({
-        "schemaVersion": 2, "mediaType": media::OCI_INDEX, "manifests": [a, b]
-    }))
-    .unwrap();
-    l.push_manifest(media::OCI_INDEX, &idx, Some("v1")).unwrap();
+    let a = oci::push_image(&l, "amd64", 2, 2002);
+    let arm64 = cairn_oci::manifest::Platform {
+        variant: None,
+        ..oci::linux("arm64")
+    };
+    let b = oci::push_image_for(&l, arm64, 3, 2003);
+    oci::push_index(&l, &[a.clone(), b], Some("v1"));
     let r = format!("oci:{}:v1", dir.display());
     // Only the amd64 manifest has provenance.
-    e.attach(
-        &r,
-        &e.bundle(&a, "https://slsa.dev/provenance/v1", provenance()),
-        Some("linux/amd64"),
-    );
-    let policy = e.policy.display().to_string();
-    let root = e.root_arg();
-    let base = [
-        "verify",
-        "image",
-        &r,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-    ];
-    let run = |extra: &[&str]| e.cairn(&[&base[..], extra].concat());
+    e.attach_provenance(&r, &a, Some("linux/amd64"));
+    let run = |extra: &[&str]| e.verify_image(&r, &e.policy, extra);
     assert_eq!(run(&["--platform", "linux/amd64"]).status.code(), Some(0));
     assert_eq!(run(&["--platform", "linux/arm64"]).status.code(), Some(1));
     let out = run(&["--all-platforms", "--json"]);
@@ -485,22 +350,14 @@ fn multi_platform_images_are_verified_per_platform() {
 
     // Promote just the platform that passes.
     let dst_dir = e.dir.path().join("prod");
-    let out = e.cairn(&[
-        "promote",
+    let out = e.promote(
         &r,
         &format!("oci:{}:prod", dst_dir.display()),
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-        "--platform",
-        "linux/amd64",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    assert_eq!(
-        tag_digest(&dst_dir, "prod").as_deref(),
-        Some(a.digest.to_string().as_str())
+        &e.policy,
+        &["--platform", "linux/amd64"],
     );
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_tag(&dst_dir, "prod", &a);
 }
 
 #[test]
@@ -509,11 +366,7 @@ fn verify_image_writes_a_signed_vsa_only_on_success() {
     let src_dir = e.dir.path().join("staging");
     let img = single(&src_dir, "v1", 1);
     let src = format!("oci:{}:v1", src_dir.display());
-    e.attach(
-        &src,
-        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
-        None,
-    );
+    e.attach_provenance(&src, &img, None);
     let vsa_key = e.dir.path().join("vsa.key");
     std::fs::write(
         &vsa_key,
@@ -601,85 +454,23 @@ fn promote_on_a_registry() {
     // Build the image in a layout, then copy it into the registry's staging repository.
     let seed_dir = e.dir.path().join("seed");
     let img = single(&seed_dir, "v1", 4);
+    oci::push_layout_image(&seed_dir, &img.digest, &host, "staging/app", "v1");
     let staging = format!("{host}/staging/app:v1");
-    let client = cairn_oci::Client::new(
-        cairn_oci::ClientConfig::default(),
-        std::sync::Arc::new(cairn_oci::auth::DockerConfig::default()),
-    )
-    .unwrap();
-    let staging_ref = cairn_oci::OciRef::parse(&staging).unwrap();
-    let dst_repo = cairn_oci::open(&staging_ref, &client, true).unwrap();
-    let seed = Layout::open_or_create(&seed_dir).unwrap();
-    cairn_oci::copy(
-        &seed,
-        &img.digest,
-        dst_repo.as_ref(),
-        Some("v1"),
-        &cairn_oci::CopyOptions::default(),
-    )
-    .unwrap();
-    e.attach(
-        &staging,
-        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
-        None,
-    );
-    let policy = e.policy.display().to_string();
-    let root = e.root_arg();
+    e.attach_provenance(&staging, &img, None);
     let prod = format!("{host}/prod/app:stable");
-    let out = e.cairn(&[
-        "promote",
-        &staging,
-        &prod,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-    ]);
+    let out = e.promote(&staging, &prod, &e.policy, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &prod,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-        "--json",
-    ]);
+    let out = e.verify_image(&prod, &e.policy, &["--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["digest"], img.digest.to_string());
 
     // A failing image is refused and prod:stable stays where it was.
     let bad = single(&seed_dir, "v2", 5);
-    cairn_oci::copy(
-        &seed,
-        &bad.digest,
-        dst_repo.as_ref(),
-        Some("v2"),
-        &cairn_oci::CopyOptions::default(),
-    )
-    .unwrap();
-    let out = e.cairn(&[
-        "promote",
-        &format!("{host}/staging/app:v2"),
-        &prod,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-    ]);
+    oci::push_layout_image(&seed_dir, &bad.digest, &host, "staging/app", "v2");
+    let out = e.promote(&format!("{host}/staging/app:v2"), &prod, &e.policy, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &prod,
-        "--policy",
-        &policy,
-        "--trusted-root",
-        &root,
-        "--json",
-    ]);
+    let out = e.verify_image(&prod, &e.policy, &["--json"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["digest"], img.digest.to_string(), "prod:stable unchanged");
 }
@@ -697,26 +488,7 @@ fn bench_verify_image_10_attestations() {
     let seed_dir = e.dir.path().join("seed");
     let img = single(&seed_dir, "v1", 4);
     let image_ref = format!("{}/bench/app:v1", reg.host());
-    let client = cairn_oci::Client::new(
-        cairn_oci::ClientConfig::default(),
-        std::sync::Arc::new(cairn_oci::auth::DockerConfig::default()),
-    )
-    .unwrap();
-    let repo = cairn_oci::open(
-        &cairn_oci::OciRef::parse(&image_ref).unwrap(),
-        &client,
-        true,
-    )
-    .unwrap();
-    let seed = Layout::open_or_create(&seed_dir).unwrap();
-    cairn_oci::copy(
-        &seed,
-        &img.digest,
-        repo.as_ref(),
-        Some("v1"),
-        &cairn_oci::CopyOptions::default(),
-    )
-    .unwrap();
+    oci::push_layout_image(&seed_dir, &img.digest, &reg.host(), "bench/app", "v1");
     let sbom = json!({"spdxVersion": "SPDX-2.3", "packages": [
         {"name": "serde", "versionInfo": "1.0.0", "licenseConcluded": "MIT OR Apache-2.0",
          "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:cargo/serde@1.0.0"}]}]});
@@ -724,7 +496,7 @@ fn bench_verify_image_10_attestations() {
     let mut kinds = Vec::new();
     for i in 0..10 {
         let (t, p) = match i % 3 {
-            0 => ("https://slsa.dev/provenance/v1", provenance()),
+            0 => (SLSA, provenance()),
             1 => ("https://spdx.dev/Document/v2.3", sbom.clone()),
             _ => (
                 "https://in-toto.io/attestation/test-result/v0.1",
@@ -747,21 +519,10 @@ fn bench_verify_image_10_attestations() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    let policy_s = policy.display().to_string();
-    let root = e.root_arg();
     let mut times = Vec::new();
     for _ in 0..runs {
         let start = std::time::Instant::now();
-        let out = e.cairn(&[
-            "verify",
-            "image",
-            &image_ref,
-            "--policy",
-            &policy_s,
-            "--trusted-root",
-            &root,
-            "--json",
-        ]);
+        let out = e.verify_image(&image_ref, &policy, &["--json"]);
         times.push(start.elapsed());
         assert_eq!(out.status.code(), Some(0), "{}", show(&out));
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -786,11 +547,7 @@ fn keyless_vsa_from_the_in_process_sigstore() {
     let src_dir = e.dir.path().join("staging");
     let img = single(&src_dir, "v1", 1);
     let src = format!("oci:{}:v1", src_dir.display());
-    e.attach(
-        &src,
-        &e.bundle(&img, "https://slsa.dev/provenance/v1", provenance()),
-        None,
-    );
+    e.attach_provenance(&src, &img, None);
     let trust = e.dir.path().join("trust_config.json");
     std::fs::write(&trust, serde_json::to_vec(&e.stack.trust_config()).unwrap()).unwrap();
     let vsa = e.dir.path().join("app.vsa.json");

@@ -2,6 +2,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "signing")]
+pub mod attest;
+#[cfg(feature = "oci")]
+pub mod oci;
 pub mod peers;
 pub mod registry;
 pub mod sigstore;
