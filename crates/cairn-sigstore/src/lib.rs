@@ -15,6 +15,9 @@ pub use error::{Error, Result, Service, TokenProblem};
 pub use oidc::{IdentityToken, TokenEnv, TokenOrigin, detect_token};
 pub use policy::{CertificatePolicy, GithubClaims, Identity, PublicKey, SignerPolicy};
 pub use retry::Retry;
-pub use sign::{Payload, Services, SignOptions, SignedBundle, sign_keyless, sign_with_key};
+pub use sign::{
+    Payload, Services, SignOptions, SignedBundle, sign_keyless, sign_with_key,
+    sign_with_key_checked,
+};
 pub use trust::{Instance, SigningConfig, TrustConfig, TrustedRoot};
 pub use verify::{Artifact, Check, CheckKind, SignerInfo, Verdict, VerifyOptions, verify_bundle};

@@ -449,6 +449,44 @@ pub fn sign_with_key(
     })
 }
 
+/// [`sign_with_key`], then the bundle is verified offline against `root` before it is returned
+/// (as keyless bundles always are): a Rekor entry that is not in the log, or a timestamp the
+/// trusted root's TSAs did not sign (a corrupted or forged answer: the TSA client itself only
+/// checks the imprint and nonce), is an error here instead of a bad bundle on disk.
+pub fn sign_with_key_checked(
+    services: &Services,
+    root: &TrustedRoot,
+    signer: &dyn cairn_sign::Signer,
+    payload: Payload<'_>,
+    options: &SignOptions,
+) -> Result<SignedBundle> {
+    let signed = sign_with_key(services, signer, payload, options)?;
+    let policy = SignerPolicy::Key(crate::policy::PublicKey::from_der(
+        signer.public_key().to_spki_der().to_vec(),
+    ));
+    let artifact = match payload {
+        Payload::Blob(bytes) => Artifact::Bytes(bytes),
+        Payload::Dsse { subject_sha256, .. } => Artifact::Sha256(subject_sha256),
+    };
+    let verdict = verify_bundle(
+        &signed.json,
+        artifact,
+        &policy,
+        root,
+        VerifyOptions {
+            now: options.now + 300,
+            // This signer chose whether to upload; what is there must verify.
+            allow_missing_tlog: true,
+        },
+    )?;
+    if let Some(failure) = verdict.first_failure() {
+        return Err(Error::SignedBundleRejected {
+            reason: failure.detail.clone(),
+        });
+    }
+    Ok(signed)
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }

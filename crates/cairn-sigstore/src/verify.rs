@@ -583,10 +583,12 @@ fn classify(e: sigstore_verify::Error) -> Failure {
     Failure::Rejected(kind, lower_first(&e.to_string()))
 }
 
+/// Lowercases the first letter of a message, unless it starts an acronym ("RFC 3161 ...").
 fn lower_first(s: &str) -> String {
     let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
+    match (chars.next(), s.chars().nth(1)) {
+        (Some(_), Some(second)) if second.is_uppercase() => s.to_string(),
+        (Some(c), _) => c.to_lowercase().chain(chars).collect(),
+        (None, _) => String::new(),
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cairn_sigstore::{
     IdentityToken, Instance, Payload, Retry, Services, SignOptions, SignedBundle, TokenEnv,
-    TrustConfig, TrustedRoot, detect_token, sign_keyless, sign_with_key,
+    TrustConfig, TrustedRoot, detect_token, sign_keyless, sign_with_key_checked,
 };
 use clap::Args;
 use serde::Serialize;
@@ -193,7 +193,8 @@ impl SigningArgs {
                     )
                 }
             };
-            let signed = sign_with_key(&services, &key, payload, &options)?;
+            let signed =
+                sign_with_key_checked(&services, &trust.trusted_root, &key, payload, &options)?;
             if signed.log_index.is_none() && !options.timestamp {
                 ctx.warn(
                     "the bundle has no transparency-log entry and no timestamp, so nothing proves \

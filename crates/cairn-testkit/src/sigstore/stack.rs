@@ -1,11 +1,12 @@
 //! The in-process Sigstore stack: an OIDC issuer (ES256 tokens), Fulcio v2 (`signingCert` with
 //! proof of possession and an embedded SCT from a CT log key), and Rekor v1 (hashedrekord and dsse
-//! entries in a real RFC 6962 Merkle tree, signed checkpoints, SETs), on a loopback port, with
+//! entries in a real RFC 6962 Merkle tree, signed checkpoints, SETs) and an RFC 3161 TSA
+//! (`POST /api/v1/timestamp`, CMS-signed TSTInfo, see [`super::tsa`]), on a loopback port, with
 //! fault injection for the negative tests. Real cryptography throughout; fresh keys per stack.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -18,7 +19,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::merkle;
+use super::tsa::{self, TsaKeys, TsaTamper};
 use super::x509::{self, LeafRequest};
+
+/// The TSA endpoint's path on the stack.
+pub const TSA_PATH: &str = "/api/v1/timestamp";
 
 /// How the next Rekor answer is corrupted (to prove verifiers notice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,6 +56,28 @@ pub struct Faults {
     pub fulcio_requests: AtomicU32,
     /// Requests seen by Rekor.
     pub rekor_requests: AtomicU32,
+    /// Answer this many TSA requests with HTTP 500.
+    pub tsa_unavailable: AtomicU32,
+    /// Hold this many TSA requests for [`Faults::tsa_stall_for`] before answering.
+    pub tsa_stall: AtomicU32,
+    /// How long a stalled TSA request is held, in milliseconds (default 5000).
+    pub tsa_stall_ms: AtomicU32,
+    /// Spoil TSA answers this way.
+    pub tsa_tamper: Mutex<TsaTamper>,
+    /// Seconds added to the TSA's `genTime` (negative: in the past).
+    pub tsa_time_offset: AtomicI64,
+    /// Requests seen by the TSA.
+    pub tsa_requests: AtomicU32,
+}
+
+impl Faults {
+    /// How long a stalled TSA request is held.
+    pub fn tsa_stall_for(&self) -> Duration {
+        match self.tsa_stall_ms.load(Ordering::SeqCst) {
+            0 => Duration::from_secs(5),
+            ms => Duration::from_millis(u64::from(ms)),
+        }
+    }
 }
 
 struct Keys {
@@ -59,6 +86,8 @@ struct Keys {
     ct: SigningKey,
     rekor: SigningKey,
     ca_cert: Vec<u8>,
+    tsa: TsaKeys,
+    rogue_tsa: TsaKeys,
 }
 
 struct Log {
@@ -100,7 +129,7 @@ fn unix(t: SystemTime) -> i64 {
         .as_secs() as i64
 }
 
-fn rfc3339(t: SystemTime) -> String {
+pub(super) fn rfc3339(t: SystemTime) -> String {
     let secs = unix(t);
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
@@ -139,6 +168,8 @@ impl Stack {
                 ct: random_key(),
                 rekor: random_key(),
                 ca_cert,
+                tsa: TsaKeys::generate("cairn-testkit-tsa", started, random_key),
+                rogue_tsa: TsaKeys::generate("cairn-testkit-rogue-tsa", started, random_key),
             },
             log: Mutex::new(Log { leaves: Vec::new() }),
             faults: faults.clone(),
@@ -168,6 +199,17 @@ impl Stack {
             url,
             faults,
         }
+    }
+
+    /// The RFC 3161 endpoint (`{url}/api/v1/timestamp`).
+    pub fn tsa_url(&self) -> String {
+        format!("{}{TSA_PATH}", self.url)
+    }
+
+    /// The TSA's certificate chain (leaf, root), DER.
+    pub fn tsa_chain(&self) -> [Vec<u8>; 2] {
+        let t = &self.shared.keys.tsa;
+        [t.leaf_cert.clone(), t.root_cert.clone()]
     }
 
     /// The OIDC issuer URL tokens carry.
@@ -213,7 +255,15 @@ impl Stack {
                 "validFor": {"start": start}
             }],
             "ctlogs": [log(&k.ct)],
-            "timestampAuthorities": []
+            "timestampAuthorities": [{
+                "subject": {"organization": "cairn.test", "commonName": "cairn-testkit-tsa"},
+                "uri": self.tsa_url(),
+                "certChain": {"certificates": [
+                    {"rawBytes": STANDARD.encode(&k.tsa.leaf_cert)},
+                    {"rawBytes": STANDARD.encode(&k.tsa.root_cert)}
+                ]},
+                "validFor": {"start": start}
+            }]
         })
     }
 
@@ -226,7 +276,7 @@ impl Stack {
             "caUrls": svc(self.url.clone()),
             "oidcUrls": svc(self.issuer()),
             "rekorTlogUrls": svc(self.url.clone()),
-            "tsaUrls": [],
+            "tsaUrls": svc(self.tsa_url()),
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaConfig": {"selector": "ANY"}
         })
@@ -277,6 +327,18 @@ fn serve(conn: TcpStream, s: &Shared) -> std::io::Result<()> {
     }
     let mut body = vec![0u8; len.min(16 << 20)];
     reader.read_exact(&mut body)?;
+    if method == "POST" && path == TSA_PATH {
+        let (status, content_type, out) = timestamp(&body, s);
+        let mut conn = conn;
+        write!(
+            conn,
+            "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            if status == 200 { "OK" } else { "Error" },
+            out.len()
+        )?;
+        conn.write_all(&out)?;
+        return conn.flush();
+    }
     let (status, out) = route(&method, &path, &body, s);
     let reason = match status {
         200 => "OK",
@@ -296,6 +358,42 @@ fn serve(conn: TcpStream, s: &Shared) -> std::io::Result<()> {
         text.len()
     )?;
     conn.flush()
+}
+
+/// The TSA: faults first, then an honest (or deliberately spoiled) `TimeStampResp`.
+fn timestamp(body: &[u8], s: &Shared) -> (u16, &'static str, Vec<u8>) {
+    s.faults.tsa_requests.fetch_add(1, Ordering::SeqCst);
+    if take(&s.faults.tsa_stall) {
+        std::thread::sleep(s.faults.tsa_stall_for());
+    }
+    if take(&s.faults.tsa_unavailable) {
+        return (500, "text/plain", b"tsa had an internal error".to_vec());
+    }
+    let tamper = *s.faults.tsa_tamper.lock().expect("tamper lock");
+    if tamper == TsaTamper::Corrupt {
+        return (
+            200,
+            "application/timestamp-reply",
+            b"\x30\x82garbage".to_vec(),
+        );
+    }
+    let keys = if tamper == TsaTamper::UntrustedSigner {
+        &s.keys.rogue_tsa
+    } else {
+        &s.keys.tsa
+    };
+    let offset = s.faults.tsa_time_offset.load(Ordering::SeqCst);
+    let now = SystemTime::now();
+    let gen_time = if offset >= 0 {
+        now + Duration::from_secs(offset as u64)
+    } else {
+        now - Duration::from_secs(offset.unsigned_abs())
+    };
+    let serial = u64::from(s.serial.fetch_add(1, Ordering::SeqCst));
+    match tsa::respond(body, keys, serial, gen_time, tamper) {
+        Ok(der) => (200, "application/timestamp-reply", der),
+        Err(e) => (400, "text/plain", e.into_bytes()),
+    }
 }
 
 fn err(status: u16, msg: &str) -> (u16, Value) {

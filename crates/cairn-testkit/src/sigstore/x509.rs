@@ -21,6 +21,7 @@ use x509_cert::{Certificate, TbsCertificate, Version};
 
 const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const CODE_SIGNING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
 const FULCIO_ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
 const FULCIO_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
 const SCT_LIST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
@@ -75,8 +76,14 @@ fn validity(from: SystemTime, to: SystemTime) -> Validity {
     }
 }
 
-/// A self-signed CA certificate.
+/// A self-signed CA certificate, valid from an hour before `now` for ten years.
 pub fn root_cert(key: &SigningKey, name: &str, now: SystemTime) -> Vec<u8> {
+    root_cert_from(key, name, now - Duration::from_secs(3600))
+}
+
+/// A self-signed CA certificate valid from `from` for ten years.
+pub fn root_cert_from(key: &SigningKey, name: &str, from: SystemTime) -> Vec<u8> {
+    let now = from + Duration::from_secs(3600);
     let name = Name::from_str(name).expect("name parses");
     let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der(key.verifying_key())).expect("spki");
     let tbs = TbsCertificate {
@@ -109,6 +116,42 @@ pub fn root_cert(key: &SigningKey, name: &str, now: SystemTime) -> Vec<u8> {
         ]),
     };
     sign_tbs(tbs, key)
+}
+
+/// An RFC 3161 timestamping leaf (EKU timeStamping, critical, as RFC 3161 §2.3 requires)
+/// issued by the CA, valid from `from` for ten years.
+pub fn tsa_leaf_cert(
+    spki: &[u8],
+    subject: &str,
+    ca_key: &SigningKey,
+    ca_cert_der: &[u8],
+    from: SystemTime,
+) -> Vec<u8> {
+    let ca = Certificate::from_der(ca_cert_der).expect("CA parses");
+    let tbs = TbsCertificate {
+        version: Version::V3,
+        serial_number: SerialNumber::new(&[2]).expect("serial"),
+        signature: alg(),
+        issuer: ca.tbs_certificate.subject.clone(),
+        validity: validity(from, from + Duration::from_secs(10 * 365 * 86400)),
+        subject: Name::from_str(subject).expect("name parses"),
+        subject_public_key_info: SubjectPublicKeyInfoOwned::from_der(spki).expect("spki"),
+        issuer_unique_id: None,
+        subject_unique_id: None,
+        extensions: Some(vec![
+            ext(
+                ObjectIdentifier::new_unwrap("2.5.29.15"),
+                true,
+                KeyUsage(KeyUsages::DigitalSignature.into()),
+            ),
+            ext(
+                ObjectIdentifier::new_unwrap("2.5.29.37"),
+                true,
+                ExtendedKeyUsage(vec![TIME_STAMPING]),
+            ),
+        ]),
+    };
+    sign_tbs(tbs, ca_key)
 }
 
 /// What goes into a leaf.
