@@ -79,6 +79,17 @@ impl Env {
             .unwrap()
     }
 
+    /// The stack's client trust config (trusted root and signing config), written to a file.
+    fn trust_config_file(&self) -> PathBuf {
+        let trust = self.dir.path().join("trust_config.json");
+        std::fs::write(
+            &trust,
+            serde_json::to_vec(&self.stack.trust_config()).unwrap(),
+        )
+        .unwrap();
+        trust
+    }
+
     fn root_arg(&self) -> String {
         self.root.display().to_string()
     }
@@ -377,23 +388,29 @@ fn verify_image_writes_a_signed_vsa_only_on_success() {
             .as_bytes(),
     )
     .unwrap();
-    let trust = e.dir.path().join("trust_config.json");
-    std::fs::write(&trust, serde_json::to_vec(&e.stack.trust_config()).unwrap()).unwrap();
+    let trust = e.trust_config_file();
+    let (trust_s, key_s) = (trust.display().to_string(), vsa_key.display().to_string());
+    // `cairn verify image SRC --policy POLICY --trust-config T --vsa-out VSA --key K`.
+    let verify_with_vsa = |policy: &Path, vsa: &Path| {
+        let policy = policy.display().to_string();
+        let vsa = vsa.display().to_string();
+        e.cairn(&[
+            "verify",
+            "image",
+            &src,
+            "--policy",
+            &policy,
+            "--trust-config",
+            &trust_s,
+            "--vsa-out",
+            &vsa,
+            "--key",
+            &key_s,
+            "--vsa-tlog-upload",
+        ])
+    };
     let vsa = e.dir.path().join("app.vsa.json");
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &src,
-        "--policy",
-        &e.policy.display().to_string(),
-        "--trust-config",
-        &trust.display().to_string(),
-        "--vsa-out",
-        &vsa.display().to_string(),
-        "--key",
-        &vsa_key.display().to_string(),
-        "--vsa-tlog-upload",
-    ]);
+    let out = verify_with_vsa(&e.policy, &vsa);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let bundle: Value = serde_json::from_slice(&std::fs::read(&vsa).unwrap()).unwrap();
     use base64::Engine;
@@ -418,28 +435,15 @@ fn verify_image_writes_a_signed_vsa_only_on_success() {
         "--bundle",
         &vsa.display().to_string(),
         "--key",
-        &vsa_key.display().to_string(),
+        &key_s,
         "--trust-config",
-        &trust.display().to_string(),
+        &trust_s,
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 
     // A failing verification writes no VSA.
     let vsa2 = e.dir.path().join("fail.vsa.json");
-    let out = e.cairn(&[
-        "verify",
-        "image",
-        &src,
-        "--policy",
-        &e.policy_sbom.display().to_string(),
-        "--trust-config",
-        &trust.display().to_string(),
-        "--vsa-out",
-        &vsa2.display().to_string(),
-        "--key",
-        &vsa_key.display().to_string(),
-        "--vsa-tlog-upload",
-    ]);
+    let out = verify_with_vsa(&e.policy_sbom, &vsa2);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert!(!vsa2.exists());
 }
@@ -548,8 +552,7 @@ fn keyless_vsa_from_the_in_process_sigstore() {
     let img = single(&src_dir, "v1", 1);
     let src = format!("oci:{}:v1", src_dir.display());
     e.attach_provenance(&src, &img, None);
-    let trust = e.dir.path().join("trust_config.json");
-    std::fs::write(&trust, serde_json::to_vec(&e.stack.trust_config()).unwrap()).unwrap();
+    let trust = e.trust_config_file();
     let vsa = e.dir.path().join("app.vsa.json");
     let token = e.stack.token("gate@cairn.test", "sigstore", 600);
     let out = e.cairn(&[

@@ -13,6 +13,19 @@ use cairn_verify::layout::{Options, verify_file};
 use cairn_verify::{Outcome, Verdict};
 use chrono::{DateTime, Utc};
 
+/// The in-toto-python demo: layout, keys, links.
+const PY_ROOT: &str = "in-toto-python/generated-by-reference-impl/root.layout";
+const PY_ALICE: &str = "in-toto-python/tests/demo_files/alice.pub";
+const PY_BOB: &str = "in-toto-python/tests/demo_files/bob.pub";
+const PY_CARL: &str = "in-toto-python/tests/demo_files/carl.pub";
+const PY_DEMO: &str = "in-toto-python/tests/demo_files";
+/// The in-toto-golang test data (layouts, keys and links in one folder).
+const GO_DATA: &str = "in-toto-golang/test/data";
+const GO_ALICE: &str = "in-toto-golang/test/data/alice.pub";
+/// The in-toto-rs verifylib case.
+const RS_ALICE: &str = "in-toto-rs/tests/test_verifylib/workdir/alice.pub";
+const RS_LINKS: &str = "in-toto-rs/tests/test_verifylib/links";
+
 fn td(rel: &str) -> PathBuf {
     cairn_testkit::testdata().join(rel)
 }
@@ -50,6 +63,13 @@ fn opts(keys: Vec<PublicKey>, when: &str, links: &Path, work: &Path) -> Options 
             link_dir: None,
         },
     }
+}
+
+/// Verifies the testdata layout `layout` with the testdata public keys `keys` at `when`, links
+/// from the testdata folder `links`, inspections run in `work`.
+fn verify(layout: &str, keys: &[&str], when: &str, links: &str, work: &Path) -> Verdict {
+    let keys = keys.iter().map(|k| key(k)).collect();
+    verify_file(&td(layout), &opts(keys, when, &td(links), work)).unwrap()
 }
 
 fn failures(v: &Verdict) -> String {
@@ -107,16 +127,7 @@ fn python_9_root_layout_verifies() {
     let Some(work) = python_demo_workdir() else {
         return;
     };
-    let v = verify_file(
-        &td("in-toto-python/generated-by-reference-impl/root.layout"),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/alice.pub")],
-            PY_AT,
-            &td("in-toto-python/tests/demo_files"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(PY_ROOT, &[PY_ALICE], PY_AT, PY_DEMO, work.path());
     assert_pass(&v);
     // The untar inspection ran and its rules were applied.
     assert_eq!(
@@ -137,32 +148,20 @@ fn python_9_root_layout_verifies() {
 #[test]
 fn python_9_after_expiry_fails() {
     let work = workdir(&[]);
-    let v = verify_file(
-        &td("in-toto-python/generated-by-reference-impl/root.layout"),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/alice.pub")],
-            "2026-12-28T13:26:15Z",
-            &td("in-toto-python/tests/demo_files"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(
+        PY_ROOT,
+        &[PY_ALICE],
+        "2026-12-28T13:26:15Z",
+        PY_DEMO,
+        work.path(),
+    );
     assert_fail_at(&v, "layout.expiry");
 }
 
 #[test]
 fn python_10_wrong_layout_key_fails() {
     let work = workdir(&[]);
-    let v = verify_file(
-        &td("in-toto-python/generated-by-reference-impl/root.layout"),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/bob.pub")],
-            PY_AT,
-            &td("in-toto-python/tests/demo_files"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(PY_ROOT, &[PY_BOB], PY_AT, PY_DEMO, work.path());
     assert_fail_at(&v, "layout.signatures.key[0]");
     assert_eq!(v.find("steps").unwrap().outcome, Outcome::Skip);
 }
@@ -173,14 +172,8 @@ fn python_11_double_signed_needs_each_given_key() {
         return;
     };
     let layout = td("in-toto-python/generated-by-reference-impl/root-double-signed.layout");
-    let links = td("in-toto-python/tests/demo_files");
-    for keys in [
-        vec![key("in-toto-python/tests/demo_files/alice.pub")],
-        vec![
-            key("in-toto-python/tests/demo_files/alice.pub"),
-            key("in-toto-python/tests/demo_files/bob.pub"),
-        ],
-    ] {
+    let links = td(PY_DEMO);
+    for keys in [vec![key(PY_ALICE)], vec![key(PY_ALICE), key(PY_BOB)]] {
         let v = verify_file(&layout, &opts(keys, PY_AT, &links, work.path())).unwrap();
         assert_pass(&v);
     }
@@ -188,10 +181,7 @@ fn python_11_double_signed_needs_each_given_key() {
     let v = verify_file(
         &layout,
         &opts(
-            vec![
-                key("in-toto-python/tests/demo_files/alice.pub"),
-                key("in-toto-python/tests/demo_files/carl.pub"),
-            ],
+            vec![key(PY_ALICE), key(PY_CARL)],
             PY_AT,
             &links,
             work.path(),
@@ -209,16 +199,13 @@ fn python_12_dsse_layout_without_expires_is_rejected_strictly() {
     let Some(work) = python_demo_workdir() else {
         return;
     };
-    let v = verify_file(
-        &td("in-toto-python/generated-by-reference-impl/root.dsse.layout"),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/alice.pub")],
-            PY_AT,
-            &td("in-toto-python/tests/demo_dsse_files"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(
+        "in-toto-python/generated-by-reference-impl/root.dsse.layout",
+        &[PY_ALICE],
+        PY_AT,
+        "in-toto-python/tests/demo_dsse_files",
+        work.path(),
+    );
     let roots: Vec<&str> = v.failures().map(|c| c.id.as_str()).collect();
     assert_eq!(roots, vec!["layout.expiry"], "{}", failures(&v));
     assert_eq!(v.find("steps").unwrap().outcome, Outcome::Pass);
@@ -230,23 +217,14 @@ fn python_6_7_unsigned_templates_fail() {
     for (layout, links) in [
         (
             "in-toto-python/tests/demo_files/demo.layout.template",
-            "in-toto-python/tests/demo_files",
+            PY_DEMO,
         ),
         (
             "in-toto-python/tests/demo_dsse_files/demo.layout.template",
             "in-toto-python/tests/demo_dsse_files",
         ),
     ] {
-        let v = verify_file(
-            &td(layout),
-            &opts(
-                vec![key("in-toto-python/tests/demo_files/alice.pub")],
-                PY_AT,
-                &td(links),
-                work.path(),
-            ),
-        )
-        .unwrap();
+        let v = verify(layout, &[PY_ALICE], PY_AT, links, work.path());
         assert_fail_at(&v, "layout.signatures");
     }
 }
@@ -259,7 +237,7 @@ fn python_5_link_with_wrong_functionary_fails_threshold() {
         return;
     };
     let links = tempfile::tempdir().unwrap();
-    let src = td("in-toto-python/tests/demo_files");
+    let src = td(PY_DEMO);
     std::fs::copy(
         src.join("write-code.776a00e2.link"),
         links.path().join("write-code.776a00e2.link"),
@@ -271,13 +249,8 @@ fn python_5_link_with_wrong_functionary_fails_threshold() {
     )
     .unwrap();
     let v = verify_file(
-        &td("in-toto-python/generated-by-reference-impl/root.layout"),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/alice.pub")],
-            PY_AT,
-            links.path(),
-            work.path(),
-        ),
+        &td(PY_ROOT),
+        &opts(vec![key(PY_ALICE)], PY_AT, links.path(), work.path()),
     )
     .unwrap();
     assert_fail_at(&v, "steps.package.threshold");
@@ -285,6 +258,11 @@ fn python_5_link_with_wrong_functionary_fails_threshold() {
 }
 
 const GO_AT: &str = "2026-06-01T00:00:00Z";
+
+/// A file of the in-toto-golang test data.
+fn go(name: &str) -> String {
+    format!("{GO_DATA}/{name}")
+}
 
 fn go_work() -> tempfile::TempDir {
     workdir(&["in-toto-golang/test/data/foo.tar.gz"])
@@ -294,16 +272,7 @@ fn go_work() -> tempfile::TempDir {
 fn golang_1_2_metablock_and_dsse_layouts_verify() {
     for layout in ["demo.layout", "demo.dsse.layout"] {
         let work = go_work();
-        let v = verify_file(
-            &td(&format!("in-toto-golang/test/data/{layout}")),
-            &opts(
-                vec![key("in-toto-golang/test/data/alice.pub")],
-                GO_AT,
-                &td("in-toto-golang/test/data"),
-                work.path(),
-            ),
-        )
-        .unwrap();
+        let v = verify(&go(layout), &[GO_ALICE], GO_AT, GO_DATA, work.path());
         assert_pass(&v);
         assert_eq!(
             v.find("inspections.untar.run").unwrap().outcome,
@@ -315,16 +284,13 @@ fn golang_1_2_metablock_and_dsse_layouts_verify() {
 #[test]
 fn golang_3_dsse_only_chain_verifies() {
     let work = workdir(&[]);
-    let v = verify_file(
-        &td("in-toto-golang/test/data/dsse-only.root.layout"),
-        &opts(
-            vec![key("in-toto-golang/test/data/alice.pub")],
-            GO_AT,
-            &td("in-toto-golang/test/data"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(
+        &go("dsse-only.root.layout"),
+        &[GO_ALICE],
+        GO_AT,
+        GO_DATA,
+        work.path(),
+    );
     assert_pass(&v);
 }
 
@@ -336,16 +302,7 @@ fn golang_4_5_wrong_layout_keys_fail() {
         ("demo.layout", "carol.pub"),
     ] {
         let work = go_work();
-        let v = verify_file(
-            &td(&format!("in-toto-golang/test/data/{layout}")),
-            &opts(
-                vec![key(&format!("in-toto-golang/test/data/{k}"))],
-                GO_AT,
-                &td("in-toto-golang/test/data"),
-                work.path(),
-            ),
-        )
-        .unwrap();
+        let v = verify(&go(layout), &[&go(k)], GO_AT, GO_DATA, work.path());
         assert_fail_at(&v, "layout.signatures.key[0]");
     }
 }
@@ -353,16 +310,13 @@ fn golang_4_5_wrong_layout_keys_fail() {
 #[test]
 fn golang_6_super_layout_as_root_fails() {
     let work = go_work();
-    let v = verify_file(
-        &td("in-toto-golang/test/data/super.layout"),
-        &opts(
-            vec![key("in-toto-golang/test/data/alice.pub")],
-            GO_AT,
-            &td("in-toto-golang/test/data"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(
+        &go("super.layout"),
+        &[GO_ALICE],
+        GO_AT,
+        GO_DATA,
+        work.path(),
+    );
     assert_fail_at(&v, "layout.signatures");
 }
 
@@ -371,7 +325,7 @@ fn golang_6_super_layout_as_root_fails() {
 /// fresh key, with the sublayout's links in `sub_layout.70ca5750/`.
 #[test]
 fn golang_7_sublayout_verifies_recursively() {
-    let data = td("in-toto-golang/test/data");
+    let data = td(GO_DATA);
     let links = tempfile::tempdir().unwrap();
     std::fs::copy(
         data.join("sub_layout.70ca5750.link"),
@@ -426,11 +380,14 @@ fn golang_7_sublayout_verifies_recursively() {
 }
 
 const RS_LAYOUT: &str = "in-toto-rs/tests/test_verifylib/workdir/root.layout";
+/// Before and after the in-toto-rs layout's expiry.
+const RS_BEFORE: &str = "2022-01-01T00:00:00Z";
+const RS_AFTER: &str = "2026-01-01T00:00:00Z";
 
 fn rs_work() -> tempfile::TempDir {
     workdir(&[
         "in-toto-rs/tests/test_verifylib/workdir/demo-project.tar.gz",
-        "in-toto-rs/tests/test_verifylib/workdir/alice.pub",
+        RS_ALICE,
         "in-toto-rs/tests/test_verifylib/workdir/root.layout",
     ])
 }
@@ -438,32 +395,14 @@ fn rs_work() -> tempfile::TempDir {
 #[test]
 fn rs_1_expired_layout_fails_now() {
     let work = rs_work();
-    let v = verify_file(
-        &td(RS_LAYOUT),
-        &opts(
-            vec![key("in-toto-rs/tests/test_verifylib/workdir/alice.pub")],
-            "2026-01-01T00:00:00Z",
-            &td("in-toto-rs/tests/test_verifylib/links"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(RS_LAYOUT, &[RS_ALICE], RS_AFTER, RS_LINKS, work.path());
     assert_fail_at(&v, "layout.expiry");
 }
 
 #[test]
 fn rs_2_verifies_before_expiry() {
     let work = rs_work();
-    let v = verify_file(
-        &td(RS_LAYOUT),
-        &opts(
-            vec![key("in-toto-rs/tests/test_verifylib/workdir/alice.pub")],
-            "2022-01-01T00:00:00Z",
-            &td("in-toto-rs/tests/test_verifylib/links"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(RS_LAYOUT, &[RS_ALICE], RS_BEFORE, RS_LINKS, work.path());
     assert_pass(&v);
     assert_eq!(
         v.find("inspections.untar.materials").unwrap().outcome,
@@ -474,16 +413,7 @@ fn rs_2_verifies_before_expiry() {
 #[test]
 fn rs_4_wrong_layout_key_fails() {
     let work = rs_work();
-    let v = verify_file(
-        &td(RS_LAYOUT),
-        &opts(
-            vec![key("in-toto-python/tests/demo_files/bob.pub")],
-            "2022-01-01T00:00:00Z",
-            &td("in-toto-rs/tests/test_verifylib/links"),
-            work.path(),
-        ),
-    )
-    .unwrap();
+    let v = verify(RS_LAYOUT, &[PY_BOB], RS_BEFORE, RS_LINKS, work.path());
     assert_fail_at(&v, "layout.signatures.key[0]");
 }
 
@@ -493,7 +423,7 @@ fn rs_4_wrong_layout_key_fails() {
 /// carries its certificate, which chains through the layout's intermediate to its root.
 #[test]
 fn golang_x509_functionary_certificate_identity() {
-    let data = td("in-toto-golang/test/data");
+    let data = td(GO_DATA);
     let owner = cairn_sign::PrivateKey::generate(cairn_sign::KeyType::Ed25519).unwrap();
     let owner_pub = cairn_sign::Signer::public_key(&owner).clone();
     let leaf_key =
