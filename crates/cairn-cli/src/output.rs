@@ -66,9 +66,12 @@ impl Ctx {
 
     /// Writes a JSON document to stdout.
     pub fn out_json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        // Serialised first, so that a closed pipe is an io::Error (serde_json hides it).
+        let mut bytes = serde_json::to_vec_pretty(value)?;
+        bytes.push(b'\n');
         let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
-        writeln!(out)?;
+        out.write_all(&bytes)?;
+        out.flush()?;
         Ok(())
     }
 

@@ -8,6 +8,11 @@ pub fn with_hint(err: anyhow::Error, hint: impl Into<String>) -> anyhow::Error {
     err.context(HintedError(hint.into()))
 }
 
+/// True when `err` already carries a hint.
+pub fn has_hint(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<HintedError>().is_some()
+}
+
 #[derive(Debug)]
 struct HintedError(String);
 

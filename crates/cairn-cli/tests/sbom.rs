@@ -163,3 +163,335 @@ fn bad_input_exits_2_with_a_clear_error() {
     );
     assert_eq!(r.status.code(), Some(2));
 }
+
+// ---- registry images -------------------------------------------------------------------------
+
+mod image {
+    use std::io::Write;
+    use std::path::Path;
+
+    use sha2::{Digest, Sha256};
+
+    /// A tar of `root` (as a layer), with extra raw `(path, bytes)` entries appended.
+    pub fn layer(root: Option<&Path>, prefix: &str, extra: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        b.mode(tar::HeaderMode::Deterministic);
+        if let Some(root) = root {
+            b.append_dir_all(prefix, root).expect("tar dir");
+        }
+        for (p, data) in extra {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_path(p).expect("path");
+            h.set_cksum();
+            b.append(&h, *data).expect("append");
+        }
+        b.into_inner().expect("tar")
+    }
+
+    pub fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).expect("gzip");
+        e.finish().expect("gzip")
+    }
+
+    pub fn zstd(data: &[u8]) -> Vec<u8> {
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest)
+    }
+
+    /// Writes blobs into an OCI layout and returns descriptors.
+    pub struct Layout<'a>(pub &'a Path);
+
+    impl Layout<'_> {
+        pub fn put(&self, media_type: &str, data: &[u8]) -> serde_json::Value {
+            let d = hex::encode(Sha256::digest(data));
+            let dir = self.0.join("blobs/sha256");
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            std::fs::write(dir.join(&d), data).expect("blob");
+            serde_json::json!({"mediaType": media_type, "digest": format!("sha256:{d}"), "size": data.len()})
+        }
+
+        /// An image manifest over `layers` (already compressed, with their media types).
+        pub fn image(&self, arch: &str, layers: &[(&str, Vec<u8>)]) -> serde_json::Value {
+            let descs: Vec<_> = layers.iter().map(|(mt, b)| self.put(mt, b)).collect();
+            let config = serde_json::json!({
+                "architecture": arch, "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": []}
+            });
+            let cd = self.put(
+                "application/vnd.oci.image.config.v1+json",
+                config.to_string().as_bytes(),
+            );
+            let m = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": cd, "layers": descs,
+            });
+            let mut d = self.put(
+                "application/vnd.oci.image.manifest.v1+json",
+                m.to_string().as_bytes(),
+            );
+            d["platform"] = serde_json::json!({"os": "linux", "architecture": arch});
+            d
+        }
+
+        pub fn index(&self, entries: &[serde_json::Value]) -> serde_json::Value {
+            let i = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": entries,
+            });
+            self.put(
+                "application/vnd.oci.image.index.v1+json",
+                i.to_string().as_bytes(),
+            )
+        }
+
+        /// Writes `index.json` with these `(tag, descriptor)` entries.
+        pub fn tags(&self, tagged: &[(&str, serde_json::Value)]) {
+            let manifests: Vec<_> = tagged
+                .iter()
+                .map(|(t, d)| {
+                    let mut d = d.clone();
+                    if let Some(o) = d.as_object_mut() {
+                        o.remove("platform");
+                    }
+                    d["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": t});
+                    d
+                })
+                .collect();
+            std::fs::write(
+                self.0.join("index.json"),
+                serde_json::json!({"schemaVersion": 2, "manifests": manifests}).to_string(),
+            )
+            .expect("index.json");
+            std::fs::write(
+                self.0.join("oci-layout"),
+                r#"{"imageLayoutVersion":"1.0.0"}"#,
+            )
+            .expect("oci-layout");
+        }
+    }
+}
+
+/// The first page of a Berkeley DB hash database (rpm before 4.16 writes `Packages` so).
+fn bdb_page() -> Vec<u8> {
+    let mut page = vec![0u8; 4096];
+    page[12..16].copy_from_slice(&0x0006_1561u32.to_le_bytes());
+    page
+}
+
+/// Builds a layout with `single` (a three-layer amd64 image: gzip, zstd, plain; a whiteout,
+/// an opaque directory, a Berkeley DB rpm database) and `multi` (an index of that image and
+/// an arm64 Alpine image).
+fn build_layout(dir: &Path) {
+    use image::{Layout, gzip, layer, zstd};
+    let fx = testdata().join("sbom-fixtures");
+    let l = Layout(dir);
+    let base = layer(Some(&fx.join("rootfs-debian")), ".", &[]);
+    let update = layer(
+        Some(&fx.join("npm-project")),
+        "srv/app",
+        &[
+            (
+                "usr/lib/python3/dist-packages/.wh.six-1.16.0.dist-info",
+                b"",
+            ),
+            ("srv/app/.wh..wh..opq", b""),
+        ],
+    );
+    let bdb = bdb_page();
+    let top = layer(None, ".", &[("var/lib/rpm/Packages", &bdb)]);
+    let amd64 = l.image(
+        "amd64",
+        &[
+            ("application/vnd.oci.image.layer.v1.tar+gzip", gzip(&base)),
+            ("application/vnd.oci.image.layer.v1.tar+zstd", zstd(&update)),
+            ("application/vnd.oci.image.layer.v1.tar", top),
+        ],
+    );
+    let alpine = layer(Some(&fx.join("rootfs-alpine")), ".", &[]);
+    let arm64 = l.image(
+        "arm64",
+        &[("application/vnd.oci.image.layer.v1.tar+gzip", gzip(&alpine))],
+    );
+    let index = l.index(&[amd64.clone(), arm64]);
+    l.tags(&[("single", amd64), ("multi", index)]);
+}
+
+fn skopeo_push(skopeo: &Path, layout: &Path, tag: &str, dest: &str) {
+    let out = Command::new(skopeo)
+        .args([
+            "copy",
+            "--all",
+            "--preserve-digests",
+            "--dest-tls-verify=false",
+            &format!("oci:{}:{tag}", layout.display()),
+            &format!("docker://{dest}"),
+        ])
+        .output()
+        .expect("skopeo runs");
+    assert!(
+        out.status.success(),
+        "skopeo copy: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CycloneDX BOM of SOURCE, with the parts that name the source (not its content) cut out:
+/// the source's name and the serial number derived from it.
+fn content_of(source: &str, extra: &[&str], cwd: &Path) -> (serde_json::Value, String) {
+    let mut args = vec!["sbom", source, "--format", "cyclonedx-json"];
+    args.extend_from_slice(extra);
+    let out = cairn(&args, cwd);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(0), "{source}: {stderr}");
+    let mut bom: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let obj = bom.as_object_mut().expect("object");
+    obj.remove("serialNumber");
+    bom["metadata"]["component"]["name"] = "SOURCE".into();
+    (bom, stderr)
+}
+
+#[test]
+fn registry_images_give_the_same_sbom_as_the_layout_they_were_pushed_from() {
+    let test = "registry_images_give_the_same_sbom_as_the_layout_they_were_pushed_from";
+    let Some(skopeo) = cairn_testkit::registry::skopeo(test) else {
+        return;
+    };
+    let Some(reg) = cairn_testkit::registry::Registry::start(test) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let layout = tmp.path().join("layout");
+    build_layout(&layout);
+    skopeo_push(
+        &skopeo,
+        &layout,
+        "single",
+        &format!("{}/team/app:single", reg.host()),
+    );
+    skopeo_push(
+        &skopeo,
+        &layout,
+        "multi",
+        &format!("{}/team/app:multi", reg.host()),
+    );
+    let oci = |tag: &str| format!("oci:{}:{tag}", layout.display());
+    let remote = |tag: &str| format!("{}/team/app:{tag}", reg.host());
+
+    // Single-platform image.
+    let (from_layout, _) = content_of(&oci("single"), &[], tmp.path());
+    let (from_registry, stderr) = content_of(&remote("single"), &[], tmp.path());
+    assert_eq!(from_registry, from_layout);
+    let purls: Vec<&str> = from_registry["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["purl"].as_str())
+        .collect();
+    assert!(
+        purls.iter().any(|p| p.starts_with("pkg:deb/debian/libc6@")),
+        "{purls:?}"
+    );
+    assert!(
+        purls.iter().any(|p| p.starts_with("pkg:pypi/requests@")),
+        "{purls:?}"
+    );
+    assert!(
+        !purls.iter().any(|p| p.starts_with("pkg:pypi/six@")),
+        "whited out: {purls:?}"
+    );
+    // srv/app of the base (whose lock file has tap@1.0.0) is replaced by the npm project.
+    assert!(
+        !purls.iter().any(|p| p.starts_with("pkg:npm/tap@")),
+        "opaque dir: {purls:?}"
+    );
+    assert!(
+        purls.iter().any(|p| p.starts_with("pkg:npm/tap-lite@")),
+        "{purls:?}"
+    );
+    assert!(
+        stderr.contains("var/lib/rpm/Packages") && stderr.contains("Berkeley DB"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("resolved to sha256:"), "{stderr}");
+    // The image digest is the one the layout has (skopeo kept it).
+    assert!(
+        from_registry["metadata"]["component"]["version"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+
+    // Multi-platform index: the default platform (linux/amd64) and --platform linux/arm64.
+    let (amd_layout, _) = content_of(&oci("multi"), &[], tmp.path());
+    let (amd_registry, _) = content_of(&remote("multi"), &[], tmp.path());
+    assert_eq!(amd_registry, amd_layout);
+    assert_eq!(
+        amd_registry["components"], from_layout["components"],
+        "the index's amd64 entry is the single image"
+    );
+    let arm = ["--platform", "linux/arm64"];
+    let (arm_layout, _) = content_of(&oci("multi"), &arm, tmp.path());
+    let (arm_registry, _) = content_of(&remote("multi"), &arm, tmp.path());
+    assert_eq!(arm_registry, arm_layout);
+    assert_ne!(arm_registry["components"], amd_registry["components"]);
+    assert!(
+        arm_registry["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .any(|c| c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:apk/alpine/")))
+    );
+    // SPDX through the registry too (the same package count as from the layout).
+    let spdx_of = |s: &str| -> serde_json::Value {
+        let out = cairn(&["sbom", s, "--platform", "linux/arm64"], tmp.path());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    assert_eq!(
+        spdx_of(&remote("multi"))["packages"]
+            .as_array()
+            .map(Vec::len),
+        spdx_of(&oci("multi"))["packages"].as_array().map(Vec::len)
+    );
+
+    // A platform the index does not have: exit 2, naming what it has.
+    let out = cairn(
+        &["sbom", &remote("multi"), "--platform", "linux/s390x"],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("linux/s390x") && err.contains("linux/amd64") && err.contains("linux/arm64"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: pick one of the index's platforms"),
+        "{err}"
+    );
+    // A single-platform image asked for as another platform: scanned, with a warning.
+    let (as_arm, stderr) = content_of(&remote("single"), &arm, tmp.path());
+    assert_eq!(as_arm, from_layout);
+    assert!(
+        stderr.contains("single-platform linux/amd64 image, not linux/arm64"),
+        "{stderr}"
+    );
+    // An unknown tag: exit 2.
+    let out = cairn(&["sbom", &remote("nope")], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    // `registry:` forces the registry reading even when a local path has the name.
+    std::fs::create_dir_all(tmp.path().join(reg.host())).expect("mkdir");
+    let (forced, _) = content_of(&format!("registry:{}", remote("single")), &[], tmp.path());
+    assert_eq!(forced, from_layout);
+}

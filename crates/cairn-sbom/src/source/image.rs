@@ -398,9 +398,12 @@ fn oci(store: Store, name: String, path: &Path, opts: &ScanOptions) -> Result<St
             .into_iter()
             .find(|d| {
                 d.platform.as_ref().is_some_and(|p| {
-                    p.os == os
-                        && p.architecture == arch
-                        && variant.is_none_or(|v| p.variant.as_deref() == Some(v))
+                    // arm64 without a variant is arm64/v8 (as the OCI image spec says).
+                    let have = p
+                        .variant
+                        .as_deref()
+                        .or((p.architecture == "arm64").then_some("v8"));
+                    p.os == os && p.architecture == arch && variant.is_none_or(|v| have == Some(v))
                 })
             })
             .ok_or_else(|| {
