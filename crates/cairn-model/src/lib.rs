@@ -13,6 +13,7 @@ pub mod json;
 pub mod key;
 pub mod layout;
 pub mod link;
+pub mod link_reader;
 pub mod metablock;
 pub mod predicate;
 pub mod rule;

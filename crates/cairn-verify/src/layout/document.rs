@@ -14,8 +14,13 @@ use std::collections::BTreeMap;
 use cairn_model::digest::DigestSet;
 use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use cairn_model::json;
-use cairn_model::metablock::Metablock;
-use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
+use cairn_model::link::Link;
+use cairn_model::link_reader::{self, LinkMetablock, LinkReadError};
+use cairn_model::metablock::{Metablock, MetablockSignature};
+use cairn_sign::{
+    KeyId, KeyMatch, MAX_SIGNATURES, PublicKey, RejectReason, Rejection, SignatureMatch,
+    Verdict as SigVerdict, Verifier, VerifyError,
+};
 use serde_json::{Map, Value};
 
 use super::rules::{ArtifactMap, LinkArtifacts};
@@ -92,17 +97,32 @@ pub enum Kind {
 }
 
 /// A parsed signed document. Its content is extracted with [`RawDocument::into_payload`] once
-/// the signature has been checked (extraction moves the parsed JSON rather than copying it:
+/// the signature has been checked (extraction moves the parsed data rather than copying it:
 /// links can carry tens of thousands of artifacts).
+///
+/// Link metablocks, the most common and largest documents, are read in one pass straight into a
+/// typed link together with the canonical bytes their signatures cover
+/// ([`cairn_model::link_reader`]); every other document goes through a strict JSON value.
 #[derive(Debug, Clone)]
 pub struct RawDocument {
     /// How it was wrapped.
     pub form: Form,
-    /// The signed container.
-    pub container: Container,
-    kind: Kind,
-    /// The parsed DSSE payload (for metablocks the content is the container's `signed`).
-    inner: Option<Value>,
+    body: Body,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    /// A link metablock, read in one pass.
+    LinkMetablock(LinkMetablock),
+    /// A DSSE envelope whose payload is a legacy link, read in one pass.
+    DsseLink(Envelope, Link),
+    /// Anything else, as a JSON value.
+    General {
+        container: Container,
+        kind: Kind,
+        /// The parsed DSSE payload (for metablocks the content is the container's `signed`).
+        inner: Option<Value>,
+    },
 }
 
 /// Why a document could not be read.
@@ -155,122 +175,258 @@ pub enum DocumentError {
 impl RawDocument {
     /// Parses a document from the bytes of a file.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
-        let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
-        let obj = value.as_object().ok_or(DocumentError::UnknownContainer)?;
-        if obj.contains_key("signed") && obj.contains_key("signatures") {
-            // Destructured by hand: a link with 50,000 artifacts is large, and re-deserialising
-            // the whole value into a `Metablock` would copy it once more.
-            let Value::Object(mut obj) = value else {
-                return Err(DocumentError::UnknownContainer);
-            };
-            let signed = obj.remove("signed").unwrap_or(Value::Null);
-            if !signed.is_object() {
-                return Err(DocumentError::Malformed {
-                    what: "metablock",
-                    message: "signed is not an object".to_owned(),
+        match link_reader::read_link_metablock(bytes) {
+            Ok(block) => {
+                return Ok(RawDocument {
+                    form: Form::Metablock,
+                    body: Body::LinkMetablock(block),
                 });
             }
-            let signatures = obj.remove("signatures").unwrap_or(Value::Null);
-            let signatures =
-                serde_json::from_value(signatures).map_err(|e| DocumentError::Malformed {
-                    what: "metablock",
-                    message: format!("signatures: {e}"),
-                })?;
-            let kind = legacy_kind(&signed)?;
-            let mb = Metablock { signed, signatures };
-            return Ok(RawDocument {
-                form: Form::Metablock,
-                container: Container::Metablock(mb),
-                kind,
-                inner: None,
-            });
+            Err(LinkReadError::NotALinkMetablock) => {}
+            Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
+            Err(e) => return Err(link_err(e.to_string())),
         }
-        if obj.contains_key("payload") && obj.contains_key("payloadType") {
-            let env: Envelope =
-                serde_json::from_value(value).map_err(|e| DocumentError::Malformed {
-                    what: "DSSE envelope",
-                    message: e.to_string(),
-                })?;
-            if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
-                return Err(DocumentError::PayloadType {
-                    found: env.payload_type.clone(),
-                });
+        let (form, container, kind, inner) = parse_general(bytes)?;
+        let body = match (container, kind) {
+            (Container::Dsse(env), Kind::Link) => {
+                // Re-read the payload straight into a typed link (the value is dropped unused;
+                // a DSSE link is small next to the work a large one saves).
+                drop(inner);
+                match link_reader::read_link(&env.payload) {
+                    Ok(link) => Body::DsseLink(env, link),
+                    Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
+                    Err(e) => return Err(link_err(e.to_string())),
+                }
             }
-            let inner = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
-            let type_ = inner
-                .get("_type")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let (form, kind) = if STATEMENT_TYPES.contains(&type_) {
-                check_statement(&inner)?;
-                (Form::DsseStatement, Kind::LinkStatement)
-            } else {
-                (Form::DsseLegacy, legacy_kind(&inner)?)
-            };
-            return Ok(RawDocument {
-                form,
-                container: Container::Dsse(env),
+            (container, kind) => Body::General {
+                container,
                 kind,
-                inner: Some(inner),
-            });
-        }
-        if obj
-            .get("mediaType")
-            .and_then(Value::as_str)
-            .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
-        {
-            return Err(DocumentError::Bundle);
-        }
-        Err(DocumentError::UnknownContainer)
+                inner,
+            },
+        };
+        Ok(RawDocument { form, body })
     }
 
     /// What the document holds.
     pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    /// The signed content as JSON: the metablock's `signed`, or the DSSE payload.
-    pub fn content(&self) -> &Value {
-        match (&self.container, &self.inner) {
-            (_, Some(inner)) => inner,
-            (Container::Metablock(mb), None) => &mb.signed,
-            (Container::Dsse(_), None) => &Value::Null,
+        match &self.body {
+            Body::LinkMetablock(_) | Body::DsseLink(..) => Kind::Link,
+            Body::General { kind, .. } => *kind,
         }
     }
 
-    /// Extracts the content (moving, not copying, the parsed JSON).
+    /// The metablock signatures, when the document is a metablock.
+    pub fn metablock_signatures(&self) -> Option<&[MetablockSignature]> {
+        match &self.body {
+            Body::LinkMetablock(block) => Some(&block.signatures),
+            Body::General {
+                container: Container::Metablock(mb),
+                ..
+            } => Some(&mb.signatures),
+            _ => None,
+        }
+    }
+
+    /// Extracts the content (moving, not copying, the parsed data).
     pub fn into_payload(self) -> Result<Payload, DocumentError> {
-        let value = match (self.container, self.inner) {
-            (_, Some(inner)) => inner,
-            (Container::Metablock(mb), None) => mb.signed,
-            (Container::Dsse(_), None) => Value::Null,
-        };
-        match self.kind {
-            Kind::Layout => Ok(Payload::Layout(value)),
-            Kind::Link => Ok(Payload::Link(link_from_legacy(value)?)),
-            Kind::LinkStatement => Ok(Payload::Link(link_from_statement(&value)?)),
-        }
-    }
-
-    /// A copy of the content, extracted (the document stays usable).
-    pub fn extract(&self) -> Result<Payload, DocumentError> {
-        let value = self.content().clone();
-        match self.kind {
-            Kind::Layout => Ok(Payload::Layout(value)),
-            Kind::Link => Ok(Payload::Link(link_from_legacy(value)?)),
-            Kind::LinkStatement => Ok(Payload::Link(link_from_statement(&value)?)),
+        match self.body {
+            Body::LinkMetablock(block) => link_data(block.into_parts().0),
+            Body::DsseLink(_, link) => link_data(link),
+            Body::General {
+                container,
+                kind,
+                inner,
+            } => {
+                let value = match (container, inner) {
+                    (_, Some(inner)) => inner,
+                    (Container::Metablock(mb), None) => mb.signed,
+                    (Container::Dsse(_), None) => Value::Null,
+                };
+                payload_of(kind, value)
+            }
         }
     }
 
     /// Checks whether `key` (declared in a layout as `declared`) signed the document.
     pub fn verify(&self, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
-        verify_container(&self.container, key, declared)
+        match &self.body {
+            Body::LinkMetablock(block) => {
+                verify_signed_bytes(block.signed_bytes(), &block.signatures, key, declared)
+            }
+            Body::DsseLink(env, _) => verify_container_dsse(env, key, declared),
+            Body::General { container, .. } => verify_container(container, key, declared),
+        }
     }
+}
 
-    /// The key ids its signatures declare.
-    pub fn declared_keyids(&self) -> Vec<String> {
-        declared_keyids(&self.container)
+/// The general reader: a strict JSON value, told apart by its fields.
+fn parse_general(bytes: &[u8]) -> Result<(Form, Container, Kind, Option<Value>), DocumentError> {
+    let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
+    let obj = value.as_object().ok_or(DocumentError::UnknownContainer)?;
+    if obj.contains_key("signed") && obj.contains_key("signatures") {
+        // Destructured by hand: re-deserialising the whole value into a `Metablock` would copy
+        // it once more.
+        let Value::Object(mut obj) = value else {
+            return Err(DocumentError::UnknownContainer);
+        };
+        let signed = obj.remove("signed").unwrap_or(Value::Null);
+        if !signed.is_object() {
+            return Err(DocumentError::Malformed {
+                what: "metablock",
+                message: "signed is not an object".to_owned(),
+            });
+        }
+        let signatures = obj.remove("signatures").unwrap_or(Value::Null);
+        let signatures =
+            serde_json::from_value(signatures).map_err(|e| DocumentError::Malformed {
+                what: "metablock",
+                message: format!("signatures: {e}"),
+            })?;
+        let kind = legacy_kind(&signed)?;
+        let mb = Metablock { signed, signatures };
+        return Ok((Form::Metablock, Container::Metablock(mb), kind, None));
     }
+    if obj.contains_key("payload") && obj.contains_key("payloadType") {
+        let env: Envelope =
+            serde_json::from_value(value).map_err(|e| DocumentError::Malformed {
+                what: "DSSE envelope",
+                message: e.to_string(),
+            })?;
+        if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+            return Err(DocumentError::PayloadType {
+                found: env.payload_type.clone(),
+            });
+        }
+        let inner = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
+        let type_ = inner
+            .get("_type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (form, kind) = if STATEMENT_TYPES.contains(&type_) {
+            check_statement(&inner)?;
+            (Form::DsseStatement, Kind::LinkStatement)
+        } else {
+            (Form::DsseLegacy, legacy_kind(&inner)?)
+        };
+        return Ok((form, Container::Dsse(env), kind, Some(inner)));
+    }
+    if obj
+        .get("mediaType")
+        .and_then(Value::as_str)
+        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+    {
+        return Err(DocumentError::Bundle);
+    }
+    Err(DocumentError::UnknownContainer)
+}
+
+fn payload_of(kind: Kind, value: Value) -> Result<Payload, DocumentError> {
+    match kind {
+        Kind::Layout => Ok(Payload::Layout(value)),
+        Kind::Link => Ok(Payload::Link(link_from_legacy(value)?)),
+        Kind::LinkStatement => Ok(Payload::Link(link_from_statement(&value)?)),
+    }
+}
+
+/// The verifier's view of a typed link, digests validated.
+fn link_data(link: Link) -> Result<Payload, DocumentError> {
+    link.validate_digests()
+        .map_err(|e| link_err(error_text(&e)))?;
+    Ok(Payload::Link(LinkData {
+        name: link.name,
+        command: link.command,
+        artifacts: LinkArtifacts {
+            materials: link.materials,
+            products: link.products,
+        },
+        byproducts: link.byproducts,
+    }))
+}
+
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    if let Some(s) = e.source() {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+    }
+    out
+}
+
+/// Checks `key` against metablock signatures over already canonicalised bytes, with the
+/// matching rules of [`cairn_sign::metablock::verify_with_key_id`]: signatures whose key id
+/// names the key (under either key-id rule, or the id the layout declares) are tried first,
+/// then every other signature with the key.
+fn verify_signed_bytes(
+    msg: &[u8],
+    sigs: &[MetablockSignature],
+    key: &PublicKey,
+    declared: Option<&KeyId>,
+) -> SigVerdict {
+    let whole = |reason| SigVerdict::Rejected {
+        rejections: vec![Rejection {
+            index: None,
+            keyid: None,
+            reason,
+        }],
+    };
+    if sigs.is_empty() {
+        return whole(RejectReason::NoSignatures);
+    }
+    if sigs.len() > MAX_SIGNATURES {
+        return whole(RejectReason::TooManySignatures {
+            count: sigs.len(),
+            max: MAX_SIGNATURES,
+        });
+    }
+    let ids = key.key_ids();
+    let matched: Vec<(usize, Option<KeyMatch>)> = sigs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let m = if s.keyid.is_empty() {
+                None
+            } else if let Some(rule) = ids.rule_of(&s.keyid) {
+                Some(KeyMatch::KeyId(rule))
+            } else if declared.is_some_and(|d| d.as_str() == s.keyid) {
+                Some(KeyMatch::DeclaredKeyId)
+            } else {
+                None
+            };
+            (i, m)
+        })
+        .collect();
+    let ordered = matched
+        .iter()
+        .filter(|(_, m)| m.is_some())
+        .chain(matched.iter().filter(|(_, m)| m.is_none()));
+    let mut rejections = Vec::new();
+    for &(index, m) in ordered {
+        let sig = &sigs[index];
+        let result = hex::decode(&sig.sig)
+            .map_err(|_| VerifyError::Encoding { encoding: "hex" })
+            .and_then(|bytes| key.verify(msg, &bytes));
+        match (result, m) {
+            (Ok(()), m) => {
+                return SigVerdict::Verified(SignatureMatch {
+                    index,
+                    keyid: sig.keyid.clone(),
+                    matched_by: m.unwrap_or(KeyMatch::TriedKey),
+                });
+            }
+            (Err(error), Some(_)) => rejections.push(Rejection {
+                index: Some(index),
+                keyid: Some(sig.keyid.clone()),
+                reason: RejectReason::BadSignature { error },
+            }),
+            (Err(_), None) => rejections.push(Rejection {
+                index: Some(index),
+                keyid: Some(sig.keyid.clone()),
+                reason: RejectReason::OtherKey,
+            }),
+        }
+    }
+    rejections.sort_by_key(|r| r.index);
+    SigVerdict::Rejected { rejections }
 }
 
 /// A parsed signed document with its content extracted (a copy of the parsed JSON). For large
@@ -288,11 +444,16 @@ pub struct Document {
 impl Document {
     /// Parses a document from the bytes of a file.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
-        let raw = RawDocument::from_slice(bytes)?;
-        let payload = raw.extract()?;
+        let (form, container, kind, inner) = parse_general(bytes)?;
+        let content = match (&container, inner) {
+            (_, Some(inner)) => inner,
+            (Container::Metablock(mb), None) => mb.signed.clone(),
+            (Container::Dsse(_), None) => Value::Null,
+        };
+        let payload = payload_of(kind, content)?;
         Ok(Document {
-            form: raw.form,
-            container: raw.container,
+            form,
+            container,
             payload,
         })
     }
@@ -326,11 +487,15 @@ fn verify_container(
                     rejections: Vec::new(),
                 })
             }
-            Container::Dsse(env) => match declared {
-                Some(d) => cairn_sign::dsse::verify_with_key_id(env, key, d),
-                None => cairn_sign::dsse::verify(env, key),
-            },
+            Container::Dsse(env) => verify_container_dsse(env, key, declared),
         }
+    }
+}
+
+fn verify_container_dsse(env: &Envelope, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
+    match declared {
+        Some(d) => cairn_sign::dsse::verify_with_key_id(env, key, d),
+        None => cairn_sign::dsse::verify(env, key),
     }
 }
 

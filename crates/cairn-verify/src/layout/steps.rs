@@ -9,7 +9,7 @@ use cairn_model::layout::{Layout, Step};
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
 use chrono::{DateTime, Utc};
 
-use super::document::{Container, Payload, RawDocument};
+use super::document::{Payload, RawDocument};
 use super::x509;
 use crate::verdict::Evidence;
 
@@ -245,10 +245,10 @@ fn certificate_links(
         else {
             continue;
         };
-        let Container::Metablock(mb) = &doc.container else {
+        let Some(signatures) = doc.metablock_signatures() else {
             continue;
         };
-        let Some((keyid, pem)) = mb.signatures.iter().find_map(|s| {
+        let Some((keyid, pem)) = signatures.iter().find_map(|s| {
             s.extra
                 .get("cert")
                 .and_then(serde_json::Value::as_str)
