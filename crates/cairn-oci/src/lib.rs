@@ -9,6 +9,7 @@ pub mod blob;
 pub mod bundle;
 pub mod client;
 pub mod copy;
+pub mod cosign;
 pub mod digest;
 pub mod discover;
 pub mod error;

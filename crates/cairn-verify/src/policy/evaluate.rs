@@ -46,6 +46,10 @@ pub struct BundleInput {
     pub source: String,
     /// The bundle JSON, exactly as received.
     pub bytes: Vec<u8>,
+    /// For a message-signature bundle made from a cosign `.sig` layer: the simple-signing
+    /// payload it signs. The signature is verified over these bytes, and the payload must be a
+    /// cosign container image signature naming the subject digest.
+    pub signed_payload: Option<Vec<u8>>,
 }
 
 impl BundleInput {
@@ -54,9 +58,19 @@ impl BundleInput {
         BundleInput {
             source: source.into(),
             bytes,
+            signed_payload: None,
         }
     }
+
+    /// A message-signature bundle over a cosign simple-signing `payload` (a `.sig` layer).
+    pub fn with_signed_payload(mut self, payload: Option<Vec<u8>>) -> Self {
+        self.signed_payload = payload;
+        self
+    }
 }
+
+/// `critical.type` of a cosign simple-signing payload.
+const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
 
 /// Evaluation settings.
 #[derive(Debug, Clone, Copy)]
@@ -233,6 +247,10 @@ fn verify_one(
         }
     };
     let Some(envelope) = model.dsse_envelope.clone() else {
+        if let Some(payload) = &b.signed_payload {
+            report.reason = simple_signature(policy, subject, b, payload, root, now, &mut report);
+            return (report, None, None);
+        }
         report.reason =
             "a message signature, not an attestation: no statement to evaluate".to_owned();
         return (report, None, None);
@@ -261,6 +279,49 @@ fn verify_one(
         return (report, None, link);
     }
     let is_key_bundle = model.verification_material.public_key.is_some();
+    match first_signer(policy, &b.bytes, is_key_bundle, root, now, || {
+        Artifact::Sha256(subject.sha256)
+    }) {
+        Ok(ok) => {
+            let signer = &policy.signers[ok.signer];
+            report.signer = Some(signer.name.clone());
+            report.identity = Some(ok.identity.clone());
+            report.verified = true;
+            report.reason = format!("verified for signer {}", signer.name);
+            let verified = Verified {
+                index,
+                signer: ok.signer,
+                identity: ok.identity,
+                info: ok.info,
+                statement,
+                predicate_type,
+            };
+            (report, Some(verified), link)
+        }
+        Err(why) => {
+            report.reason = why;
+            (report, None, link)
+        }
+    }
+}
+
+/// The policy signer that verified a bundle.
+struct SignerMatch {
+    signer: usize,
+    identity: String,
+    info: Option<SignerInfo>,
+}
+
+/// Tries the policy's signers of the bundle's kind (key signers for key bundles, keyless for
+/// certificates) in order; the first that verifies it wins. `Err` is the reason none did.
+fn first_signer<'a>(
+    policy: &Policy,
+    bundle: &[u8],
+    is_key_bundle: bool,
+    root: &TrustedRoot,
+    now: i64,
+    artifact: impl Fn() -> Artifact<'a>,
+) -> Result<SignerMatch, String> {
     let mut tried = Vec::new();
     for (si, signer) in policy.signers.iter().enumerate() {
         let allow_missing_tlog = match &signer.kind {
@@ -271,8 +332,8 @@ fn verify_one(
             _ => continue,
         };
         let result = verify_bundle(
-            &b.bytes,
-            Artifact::Sha256(subject.sha256),
+            bundle,
+            artifact(),
             &signer.sigstore_policy(),
             root,
             VerifyOptions {
@@ -287,19 +348,11 @@ fn verify_one(
                     (_, Some(info)) => info.identity.clone().unwrap_or_default(),
                     _ => String::new(),
                 };
-                report.signer = Some(signer.name.clone());
-                report.identity = Some(identity.clone());
-                report.verified = true;
-                report.reason = format!("verified for signer {}", signer.name);
-                let verified = Verified {
-                    index,
+                return Ok(SignerMatch {
                     signer: si,
                     identity,
-                    info: v.signer.clone(),
-                    statement,
-                    predicate_type,
-                };
-                return (report, Some(verified), link);
+                    info: v.signer,
+                });
             }
             Ok(v) => {
                 let why = v
@@ -311,15 +364,65 @@ fn verify_one(
             Err(e) => tried.push(format!("{}: cannot verify: {e}", signer.name)),
         }
     }
-    report.reason = if tried.is_empty() {
+    Err(if tried.is_empty() {
         format!(
             "no {} signer in the policy",
             if is_key_bundle { "key" } else { "keyless" }
         )
     } else {
         format!("not from a trusted signer ({})", tried.join("; "))
+    })
+}
+
+/// A cosign image signature (`.sig`): the message signature must verify over the
+/// simple-signing payload for a trusted signer, and the payload must name the subject. It then
+/// counts as verified evidence that the signer signed the image, but it carries no statement,
+/// so it satisfies no predicate requirement. Returns the reason; sets the report's signer.
+fn simple_signature(
+    policy: &Policy,
+    subject: &Subject,
+    b: &BundleInput,
+    payload: &[u8],
+    root: &TrustedRoot,
+    now: i64,
+    report: &mut AttestationReport,
+) -> String {
+    let claimed = cairn_model::json::value_from_slice(payload)
+        .ok()
+        .and_then(|v| {
+            let critical = v.get("critical")?;
+            (critical.get("type")?.as_str()? == SIMPLE_SIGNING_TYPE).then_some(())?;
+            critical
+                .pointer("/image/docker-manifest-digest")?
+                .as_str()
+                .map(str::to_owned)
+        });
+    let Some(claimed) = claimed else {
+        return "not a cosign container image signature payload".to_owned();
     };
-    (report, None, link)
+    if claimed != subject.digest() {
+        return format!(
+            "a cosign image signature for {claimed}, not {}",
+            subject.digest()
+        );
+    }
+    let is_key_bundle = cairn_model::json::from_slice::<cairn_model::bundle::Bundle>(&b.bytes)
+        .map(|m| m.verification_material.public_key.is_some())
+        .unwrap_or(false);
+    match first_signer(policy, &b.bytes, is_key_bundle, root, now, || {
+        Artifact::Bytes(payload)
+    }) {
+        Ok(ok) => {
+            let name = policy.signers[ok.signer].name.clone();
+            report.signer = Some(name.clone());
+            report.identity = Some(ok.identity);
+            report.verified = true;
+            format!(
+                "cosign image signature verified for signer {name} (a signature, not an attestation: it meets no predicate requirement)"
+            )
+        }
+        Err(why) => why,
+    }
 }
 
 fn slsa_signer(info: &SignerInfo) -> Option<cairn_slsa::verify::SignerIdentity> {
@@ -467,7 +570,7 @@ fn requirement(
             c = c.with_evidence(Evidence::value("attestations found", "none"));
         }
         for r in reports {
-            let why = if !r.verified {
+            let why = if !r.verified || r.predicate_type.is_none() {
                 r.reason.clone()
             } else if !r
                 .predicate_type

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cairn_oci::discover::EvidenceFormat;
+use cairn_oci::discover::{EvidenceFormat, Origin};
 use cairn_oci::manifest::Manifest;
 use cairn_oci::{Digest, PlatformSelection, Repository, Resolved, discover, resolve};
 use cairn_sigstore::{Instance, Payload, TrustConfig, TrustedRoot};
@@ -291,18 +291,33 @@ pub fn verify_digest(
     let mut bundles = Vec::new();
     let mut not_evaluated = Vec::new();
     for f in &found.attestations {
-        let where_ = format!("{} layer {}", f.manifest, f.layer.digest);
+        // Name where the evidence came from, so a verdict says referrer or cosign tag.
+        let where_ = match &f.origin {
+            Origin::Referrer { via } => format!(
+                "referrer {} ({}) layer {}",
+                f.manifest,
+                match via {
+                    cairn_oci::store::ReferrersSource::Api => "referrers API",
+                    cairn_oci::store::ReferrersSource::TagSchema => "referrers tag schema",
+                },
+                f.layer.digest
+            ),
+            Origin::CosignAttestationTag { tag } | Origin::CosignSignatureTag { tag } => {
+                format!("cosign tag {tag} layer {}", f.layer.digest)
+            }
+        };
         match (f.format, &f.problem) {
             (_, Some(problem)) => not_evaluated.push(format!("{where_}: {problem}")),
             (EvidenceFormat::SigstoreBundle, None) => {
                 bundles.push(BundleInput::new(where_, f.content.clone()));
             }
-            (EvidenceFormat::DsseEnvelope, None) => not_evaluated.push(format!(
-                "{where_}: cosign v2 .att envelope (only Sigstore bundles are verified)"
-            )),
-            (_, None) => not_evaluated.push(format!(
-                "{where_}: cosign simple signature (not an attestation)"
-            )),
+            // cosign v2 `.att` envelopes and `.sig` simple signatures: rebuilt as Sigstore
+            // bundles from their layer annotations, then verified like any other bundle.
+            (_, None) => match cairn_oci::cosign::to_bundle(f) {
+                Ok(c) => bundles
+                    .push(BundleInput::new(where_, c.bundle).with_signed_payload(c.signed_payload)),
+                Err(e) => not_evaluated.push(format!("{where_}: {:#}", anyhow::Error::new(e))),
+            },
         }
     }
     for n in &not_evaluated {
