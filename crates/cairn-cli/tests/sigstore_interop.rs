@@ -287,3 +287,139 @@ fn sigstore_interop_with_python_and_js() {
     );
     assert!(!ok(&ctx.cairn_verify(&tampered, &js_bundle)));
 }
+
+/// RFC 3161 timestamps across implementations: the @sigstore/mock TSA (whole-second genTime, as
+/// Sigstore's production TSA writes it) timestamps cairn's and sigstore-python's bundles, and each
+/// side verifies the other's offline; cairn's in-process TSA (cairn-testkit) timestamps a bundle
+/// that sigstore-python verifies, which checks the testkit TSA against an independent parser.
+#[test]
+fn sigstore_tsa_interop_with_python_and_js() {
+    let test = "sigstore_tsa_interop_with_python_and_js";
+    let Some(peers) = peers(test) else { return };
+    let Some(stack) = JsMockStack::start_with(test, &["--tsa-whole-seconds"]) else {
+        return;
+    };
+    let token = stack.token();
+    let claims: serde_json::Value = {
+        use base64::Engine;
+        let part = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let ctx = Ctx {
+        stack: &stack,
+        peers: &peers,
+        identity: claims["email"]
+            .as_str()
+            .or(claims["sub"].as_str())
+            .unwrap()
+            .to_string(),
+        issuer: claims["iss"].as_str().unwrap().to_string(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let blob = dir.path().join("blob.bin");
+    std::fs::write(&blob, b"timestamped interop payload\n".repeat(512)).unwrap();
+    let timestamps = |bundle: &Path| {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+        v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+
+    // 1. cairn signs keyless with the signing config's TSA (the mock's); all three verify.
+    let bundle = dir.path().join("cairn-tsa.sigstore.json");
+    let out = cairn()
+        .args(["sign"])
+        .arg(&blob)
+        .args([
+            "--keyless",
+            "--timestamp",
+            "--identity-token",
+            &token,
+            "--trust-config",
+        ])
+        .arg(stack.file("trust_config.json"))
+        .arg("--bundle")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert!(ok(&out), "cairn sign --timestamp: {}", show(&out));
+    assert_eq!(timestamps(&bundle), 1);
+    for (who, out) in [
+        ("cairn", ctx.cairn_verify(&blob, &bundle)),
+        ("sigstore-python", ctx.python_verify(&blob, &bundle)),
+        ("sigstore-js", ctx.js_verify(Some(&blob), &bundle)),
+    ] {
+        assert!(
+            ok(&out),
+            "{who} rejected cairn's timestamped bundle: {}",
+            show(&out)
+        );
+    }
+
+    // 2. sigstore-python signs with the mock's TSA (its signing config lists it); cairn verifies.
+    let py_bundle = dir.path().join("python-tsa.sigstore.json");
+    let out = Command::new(&peers.python)
+        .arg("--trust-config")
+        .arg(stack.file("trust_config.json"))
+        .args(["sign", "--identity-token", &token, "--bundle"])
+        .arg(&py_bundle)
+        .arg(&blob)
+        .output()
+        .unwrap();
+    assert!(ok(&out), "sigstore-python sign: {}", show(&out));
+    assert_eq!(timestamps(&py_bundle), 1, "sigstore-python asked the TSA");
+    let out = ctx.cairn_verify(&blob, &py_bundle);
+    assert!(
+        ok(&out),
+        "cairn rejected sigstore-python's timestamped bundle: {}",
+        show(&out)
+    );
+
+    // 3. The in-process stack's TSA, checked by sigstore-python.
+    let local = cairn_testkit::sigstore::Stack::start();
+    let tc = dir.path().join("local_trust_config.json");
+    std::fs::write(&tc, serde_json::to_vec(&local.trust_config()).unwrap()).unwrap();
+    let local_bundle = dir.path().join("local-tsa.sigstore.json");
+    let local_token = local.token("dev@cairn.test", "sigstore", 600);
+    let out = cairn()
+        .args(["sign"])
+        .arg(&blob)
+        .args([
+            "--keyless",
+            "--timestamp",
+            "--identity-token",
+            &local_token,
+            "--trust-config",
+        ])
+        .arg(&tc)
+        .arg("--bundle")
+        .arg(&local_bundle)
+        .output()
+        .unwrap();
+    assert!(ok(&out), "cairn sign (in-process stack): {}", show(&out));
+    assert_eq!(timestamps(&local_bundle), 1);
+    let out = Command::new(&peers.python)
+        .arg("--trust-config")
+        .arg(&tc)
+        .args(["verify", "identity", "--offline", "--bundle"])
+        .arg(&local_bundle)
+        .args([
+            "--cert-identity",
+            "dev@cairn.test",
+            "--cert-oidc-issuer",
+            &local.issuer(),
+        ])
+        .arg(&blob)
+        .output()
+        .unwrap();
+    assert!(
+        ok(&out),
+        "sigstore-python rejected the in-process stack's timestamped bundle: {}",
+        show(&out)
+    );
+}

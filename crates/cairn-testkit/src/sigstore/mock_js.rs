@@ -22,6 +22,11 @@ pub struct JsMockStack {
 impl JsMockStack {
     /// Starts the stack, or returns `None` (skip) when node or @sigstore/mock is missing.
     pub fn start(test: &str) -> Option<Self> {
+        Self::start_with(test, &[])
+    }
+
+    /// [`JsMockStack::start`] with extra server flags (e.g. `--tsa-whole-seconds`).
+    pub fn start_with(test: &str, flags: &[&str]) -> Option<Self> {
         let node_dir = peers::peers_dir().join("node");
         if !node_dir.join("node_modules/@sigstore/mock").is_dir() {
             peers::missing(test, "@sigstore/mock is not installed")?;
@@ -37,6 +42,7 @@ impl JsMockStack {
             .arg(&script)
             .args(["--port", &port.to_string(), "--state-dir"])
             .arg(state_dir.path())
+            .args(flags)
             .env("SIGSTORE_NODE_DIR", &node_dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

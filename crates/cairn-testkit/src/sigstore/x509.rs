@@ -11,7 +11,8 @@ use x509_cert::der::{Decode, Encode};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{
-    BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectAltName,
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
@@ -43,6 +44,38 @@ fn ext(oid: ObjectIdentifier, critical: bool, value: impl Encode) -> Extension {
     }
 }
 
+/// A key identifier (RFC 5280 §4.2.1.2 allows any method): SHA-256 of the SPKI, first 20 bytes.
+fn key_id(spki_der: &[u8]) -> OctetString {
+    OctetString::new(&Sha256::digest(spki_der)[..20]).expect("octets")
+}
+
+fn ski_ext(spki_der: &[u8]) -> Extension {
+    ext(
+        ObjectIdentifier::new_unwrap("2.5.29.14"),
+        false,
+        SubjectKeyIdentifier(key_id(spki_der)),
+    )
+}
+
+/// The authority key identifier of certificates issued by `ca` (RFC 5280 requires it in every
+/// non-self-signed certificate; sigstore-python's chain builder insists).
+fn aki_ext(ca: &Certificate) -> Extension {
+    let spki = ca
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .expect("spki");
+    ext(
+        ObjectIdentifier::new_unwrap("2.5.29.35"),
+        false,
+        AuthorityKeyIdentifier {
+            key_identifier: Some(key_id(&spki)),
+            authority_cert_issuer: None,
+            authority_cert_serial_number: None,
+        },
+    )
+}
+
 fn raw_ext(oid: ObjectIdentifier, value: Vec<u8>) -> Extension {
     Extension {
         extn_id: oid,
@@ -69,10 +102,19 @@ fn sign_tbs(tbs: TbsCertificate, key: &SigningKey) -> Vec<u8> {
     cert.to_der().expect("certificate encodes")
 }
 
+/// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (sigstore-python's
+/// `cryptography` enforces it; found by the TSA interop test).
+fn time(t: SystemTime) -> Time {
+    match x509_cert::der::asn1::UtcTime::from_system_time(t) {
+        Ok(utc) => Time::UtcTime(utc),
+        Err(_) => Time::try_from(t).expect("time in range"),
+    }
+}
+
 fn validity(from: SystemTime, to: SystemTime) -> Validity {
     Validity {
-        not_before: Time::try_from(from).expect("time in range"),
-        not_after: Time::try_from(to).expect("time in range"),
+        not_before: time(from),
+        not_after: time(to),
     }
 }
 
@@ -85,7 +127,8 @@ pub fn root_cert(key: &SigningKey, name: &str, now: SystemTime) -> Vec<u8> {
 pub fn root_cert_from(key: &SigningKey, name: &str, from: SystemTime) -> Vec<u8> {
     let now = from + Duration::from_secs(3600);
     let name = Name::from_str(name).expect("name parses");
-    let spki = SubjectPublicKeyInfoOwned::from_der(&spki_der(key.verifying_key())).expect("spki");
+    let spki_bytes = spki_der(key.verifying_key());
+    let spki = SubjectPublicKeyInfoOwned::from_der(&spki_bytes).expect("spki");
     let tbs = TbsCertificate {
         version: Version::V3,
         serial_number: SerialNumber::new(&[1]).expect("serial"),
@@ -113,6 +156,7 @@ pub fn root_cert_from(key: &SigningKey, name: &str, from: SystemTime) -> Vec<u8>
                 true,
                 KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
             ),
+            ski_ext(&spki_bytes),
         ]),
     };
     sign_tbs(tbs, key)
@@ -149,6 +193,8 @@ pub fn tsa_leaf_cert(
                 true,
                 ExtendedKeyUsage(vec![TIME_STAMPING]),
             ),
+            ski_ext(spki),
+            aki_ext(&ca),
         ]),
     };
     sign_tbs(tbs, ca_key)
@@ -168,7 +214,8 @@ pub struct LeafRequest<'a> {
     pub now: SystemTime,
 }
 
-fn leaf_tbs(req: &LeafRequest<'_>, issuer_name: &Name, extra: Option<Extension>) -> TbsCertificate {
+fn leaf_tbs(req: &LeafRequest<'_>, ca: &Certificate, extra: Option<Extension>) -> TbsCertificate {
+    let issuer_name = &ca.tbs_certificate.subject;
     let san = if req.identity.contains("://") {
         GeneralName::UniformResourceIdentifier(Ia5String::new(req.identity).expect("ascii URI"))
     } else {
@@ -190,6 +237,8 @@ fn leaf_tbs(req: &LeafRequest<'_>, issuer_name: &Name, extra: Option<Extension>)
             true,
             SubjectAltName(vec![san]),
         ),
+        ski_ext(req.spki),
+        aki_ext(ca),
         raw_ext(FULCIO_ISSUER_V1, req.issuer.as_bytes().to_vec()),
         ext(
             FULCIO_ISSUER_V2,
@@ -221,15 +270,12 @@ pub fn leaf_cert(
     ct_key: &SigningKey,
 ) -> Vec<u8> {
     let ca = Certificate::from_der(ca_cert_der).expect("CA parses");
-    let issuer_name = ca.tbs_certificate.subject.clone();
     let issuer_spki = ca
         .tbs_certificate
         .subject_public_key_info
         .to_der()
         .expect("spki");
-    let pre_tbs = leaf_tbs(req, &issuer_name, None)
-        .to_der()
-        .expect("TBS encodes");
+    let pre_tbs = leaf_tbs(req, &ca, None).to_der().expect("TBS encodes");
     let timestamp = req
         .now
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -256,7 +302,7 @@ pub fn leaf_cert(
     list.extend((sct.len() as u16).to_be_bytes());
     list.extend(sct);
     let sct_ext = ext(SCT_LIST, false, OctetString::new(list).expect("octets"));
-    sign_tbs(leaf_tbs(req, &issuer_name, Some(sct_ext)), ca_key)
+    sign_tbs(leaf_tbs(req, &ca, Some(sct_ext)), ca_key)
 }
 
 /// PEM with LF endings.
