@@ -20,6 +20,8 @@ fn cairn() -> Command {
         "SIGSTORE_ID_TOKEN",
         "CAIRN_KEY",
         "CAIRN_KEYLESS",
+        "CAIRN_BROWSER",
+        "CAIRN_NO_INTERACTIVE",
     ] {
         c.env_remove(var);
     }
@@ -424,4 +426,117 @@ fn key_based_bundles_with_and_without_the_log() {
         .unwrap();
     let out = verify(&b, &e.dir.path().join("other.pub"), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+}
+
+/// One HTTP/1.1 GET to a loopback URL: (status, Location).
+fn http_get(url: &str) -> (u16, Option<String>) {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let location = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: "))
+        .map(str::to_string);
+    (status, location)
+}
+
+/// The interactive flow through the CLI: `CAIRN_BROWSER` names a command (here a script that hands
+/// the URL to the test, which then acts as the browser: it follows the authorization URL to the
+/// provider and the provider's redirect to cairn's loopback port).
+#[cfg(unix)]
+#[test]
+fn interactive_browser_sign_in() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = env();
+    e.stack.set_browser_user("browser-dev@cairn.test");
+    let url_file = e.dir.path().join("url.txt");
+    let script = e.dir.path().join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", url_file.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let run = |bundle: &Path| {
+        let _ = std::fs::remove_file(&url_file);
+        let child = cairn()
+            .arg("sign")
+            .arg(&e.file)
+            .args(["--keyless", "--retries", "1"])
+            .env("CAIRN_BROWSER", &script)
+            .arg("--trust-config")
+            .arg(&e.trust)
+            .arg("--bundle")
+            .arg(bundle)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The "browser": wait for the URL, follow it, then the redirect.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let url = loop {
+            if let Ok(u) = std::fs::read_to_string(&url_file)
+                && !u.is_empty()
+            {
+                break u;
+            }
+            assert!(std::time::Instant::now() < deadline, "no URL was opened");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let (status, location) = http_get(&url);
+        assert_eq!(status, 302, "{url}");
+        let location = location.unwrap();
+        assert!(location.starts_with("http://127.0.0.1:"), "{location}");
+        let (callback_status, _) = http_get(&location);
+        (child.wait_with_output().unwrap(), url, callback_status)
+    };
+
+    let bundle = e.dir.path().join("interactive.sigstore.json");
+    let (out, url, status) = run(&bundle);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(status, 200);
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&url),
+        "the URL is shown for when no browser opens: {}",
+        show(&out)
+    );
+    let out = e.verify(&e.file, &bundle, "browser-dev@cairn.test");
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    // A redirect carrying another state (CSRF): refused, nothing exchanged, nothing written.
+    *e.stack.faults.oidc_fault.lock().unwrap() = cairn_testkit::sigstore::OidcFault::WrongState;
+    let before = e
+        .stack
+        .faults
+        .oidc_token_requests
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let bundle = e.dir.path().join("csrf.sigstore.json");
+    let (out, _, status) = run(&bundle);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(status, 400);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("state does not match"),
+        "{}",
+        show(&out)
+    );
+    assert!(!bundle.exists());
+    assert_eq!(
+        e.stack
+            .faults
+            .oidc_token_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        before
+    );
 }

@@ -89,6 +89,12 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The interactive browser sign-in failed.
+    #[error("interactive sign-in failed: {reason}")]
+    Interactive {
+        /// Why.
+        reason: crate::interactive::OAuthProblem,
+    },
     /// The configuration lacks a service needed for the operation.
     #[error("no {service} service configured")]
     MissingService {

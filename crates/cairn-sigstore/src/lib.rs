@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod interactive;
 mod keyed;
 pub mod oidc;
 pub mod policy;
@@ -12,6 +13,7 @@ pub mod trust;
 pub mod verify;
 
 pub use error::{Error, Result, Service, TokenProblem};
+pub use interactive::{Browser, InteractiveFlow, OAuthProblem, interactive_token};
 pub use oidc::{IdentityToken, TokenEnv, TokenOrigin, detect_token};
 pub use policy::{CertificatePolicy, GithubClaims, Identity, PublicKey, SignerPolicy};
 pub use retry::Retry;

@@ -205,25 +205,6 @@ pub fn github_actions_token(url: &str, bearer: &str, retry: &Retry) -> Result<Id
     IdentityToken::from_jwt(jwt, TokenOrigin::GithubActions)
 }
 
-/// The interactive flow: OAuth 2.0 authorization code with PKCE against the instance's OIDC
-/// provider, opening a browser (or printing a URL) and listening on loopback for the redirect.
-pub fn interactive_token(oidc_url: &str) -> Result<IdentityToken> {
-    use sigstore_sign::oidc::{DefaultAuthCallback, OAuthClient, OAuthConfig};
-    let client = OAuthClient::new(OAuthConfig::dex(oidc_url)).map_err(|e| Error::Service {
-        service: Service::Oidc,
-        attempts: 1,
-        source: Box::new(e),
-    })?;
-    let token = crate::retry::block_on(client.authenticate(DefaultAuthCallback)).map_err(|e| {
-        Error::Service {
-            service: Service::Oidc,
-            attempts: 1,
-            source: Box::new(e),
-        }
-    })?;
-    IdentityToken::from_jwt(token.expose_secret(), TokenOrigin::Interactive)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

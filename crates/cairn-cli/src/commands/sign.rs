@@ -51,7 +51,8 @@ pub struct SigningArgs {
     /// Read the OIDC identity token from this file.
     #[arg(long, value_name = "FILE", env = "CAIRN_IDENTITY_TOKEN_FILE")]
     pub identity_token_file: Option<PathBuf>,
-    /// Never open a browser: fail when no token is found.
+    /// Never open a browser: fail when no token is found. (The browser flow runs at a terminal,
+    /// or wherever CAIRN_BROWSER names the command that opens its URL, e.g. `firefox`.)
     #[arg(long, env = "CAIRN_NO_INTERACTIVE")]
     pub no_interactive: bool,
     /// Key-based signing: also upload the signature to Rekor.
@@ -155,18 +156,41 @@ impl SigningArgs {
             ctx.info(format!("using identity token from {:?}", token.origin));
             return Ok(token);
         }
-        match (&services.oidc, self.no_interactive) {
-            (Some(oidc), false) => {
-                ctx.info(format!(
-                    "no ambient identity token; opening a browser for {oidc}"
-                ));
-                Ok(cairn_sigstore::oidc::interactive_token(oidc)?)
+        use std::io::IsTerminal;
+        // CAIRN_BROWSER: the command that opens the sign-in URL (the URL is its last argument).
+        let browser_cmd = std::env::var("CAIRN_BROWSER")
+            .ok()
+            .filter(|c| !c.trim().is_empty());
+        let interactive =
+            !self.no_interactive && (browser_cmd.is_some() || std::io::stdin().is_terminal());
+        match (&services.oidc, interactive) {
+            (Some(oidc), true) => {
+                let browser = match &browser_cmd {
+                    Some(cmd) => cairn_sigstore::Browser::Command(cmd),
+                    None => cairn_sigstore::Browser::System,
+                };
+                let flow = cairn_sigstore::InteractiveFlow {
+                    issuer: oidc,
+                    client_id: "sigstore",
+                    browser,
+                    timeout: Duration::from_secs(300),
+                    retry: *retry,
+                };
+                let token = cairn_sigstore::interactive_token(&flow, &mut |url| {
+                    ctx.info(format!(
+                        "no ambient identity token: sign in with {oidc} in the browser \
+                         (if it does not open, visit the URL below)\n  {url}"
+                    ))
+                })?;
+                ctx.info("signed in");
+                Ok(token)
             }
             _ => Err(with_hint(
                 anyhow::anyhow!("no OIDC identity token found"),
                 "pass --identity-token / --identity-token-file, or run in GitHub Actions with \
                  `permissions: id-token: write`, or in GitLab CI with an `id_tokens: SIGSTORE_ID_TOKEN` \
-                 (aud: sigstore)",
+                 (aud: sigstore), or sign in with a browser at a terminal (CAIRN_BROWSER names \
+                 the command that opens the URL)",
             )),
         }
     }

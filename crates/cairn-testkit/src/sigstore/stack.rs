@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::merkle;
+use super::oidc::{self, OidcFault};
 use super::tsa::{self, TsaKeys, TsaTamper};
 use super::x509::{self, LeafRequest};
 
@@ -68,6 +69,10 @@ pub struct Faults {
     pub tsa_time_offset: AtomicI64,
     /// Requests seen by the TSA.
     pub tsa_requests: AtomicU32,
+    /// How the OIDC authorization endpoint misbehaves.
+    pub oidc_fault: Mutex<OidcFault>,
+    /// Code exchanges seen by the OIDC token endpoint.
+    pub oidc_token_requests: AtomicU32,
 }
 
 impl Faults {
@@ -101,6 +106,8 @@ struct Shared {
     url: String,
     serial: AtomicU32,
     started: SystemTime,
+    codes: oidc::Codes,
+    browser_user: Mutex<String>,
 }
 
 /// A running in-process stack. Dropping it stops accepting connections.
@@ -176,6 +183,8 @@ impl Stack {
             url: url.clone(),
             serial: AtomicU32::new(1000),
             started,
+            codes: oidc::Codes::default(),
+            browser_user: Mutex::new("browser-user@cairn.test".into()),
         });
         let stop = Arc::new(AtomicBool::new(false));
         listener.set_nonblocking(true).expect("nonblocking");
@@ -220,17 +229,13 @@ impl Stack {
     /// Mints an ES256 token for `sub` with audience `aud`, expiring `exp_in` seconds from now
     /// (negative: already expired).
     pub fn token(&self, sub: &str, aud: &str, exp_in: i64) -> String {
-        let now = unix(SystemTime::now());
-        let mut claims = json!({"iss": self.issuer(), "sub": sub, "aud": aud, "iat": now, "nbf": now - 60, "exp": now + exp_in});
-        if sub.contains('@') {
-            claims["email"] = json!(sub);
-            claims["email_verified"] = json!(true);
-        }
-        let head = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT","kid":"cairn-testkit"}"#);
-        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
-        let input = format!("{head}.{body}");
-        let sig: Signature = self.shared.keys.oidc.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+        mint(&self.shared, sub, aud, exp_in)
+    }
+
+    /// Who signs in through the browser flow (`GET /oidc/auth`); default
+    /// `browser-user@cairn.test`.
+    pub fn set_browser_user(&self, sub: &str) {
+        *self.shared.browser_user.lock().expect("user lock") = sub.to_string();
     }
 
     /// The Sigstore `trusted_root.json` for this stack.
@@ -297,6 +302,50 @@ impl Stack {
     }
 }
 
+fn mint(s: &Shared, sub: &str, aud: &str, exp_in: i64) -> String {
+    let now = unix(SystemTime::now());
+    let iss = format!("{}/oidc", s.url);
+    let mut claims = json!({"iss": iss, "sub": sub, "aud": aud, "iat": now, "nbf": now - 60, "exp": now + exp_in});
+    if sub.contains('@') {
+        claims["email"] = json!(sub);
+        claims["email_verified"] = json!(true);
+    }
+    let head = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT","kid":"cairn-testkit"}"#);
+    let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let input = format!("{head}.{body}");
+    let sig: Signature = s.keys.oidc.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes()))
+}
+
+/// The browser endpoints of the OIDC provider.
+fn oidc_route(method: &str, path: &str, body: &[u8], s: &Shared) -> oidc::Reply {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    match (method, route) {
+        ("GET", "/oidc/auth") => {
+            let fault = *s.faults.oidc_fault.lock().expect("fault lock");
+            let user = s.browser_user.lock().expect("user lock").clone();
+            oidc::authorize(query, &s.codes, &user, fault, || {
+                let mut b = [0u8; 16];
+                getrandom::fill(&mut b).expect("OS randomness");
+                hex::encode(b)
+            })
+        }
+        ("POST", "/oidc/token") => {
+            s.faults.oidc_token_requests.fetch_add(1, Ordering::SeqCst);
+            match oidc::exchange(body, &s.codes) {
+                Ok(sub) => (
+                    200,
+                    Vec::new(),
+                    json!({"access_token": "opaque", "token_type": "Bearer", "expires_in": 600,
+                           "id_token": mint(s, &sub, "sigstore", 600)}),
+                ),
+                Err(reply) => reply,
+            }
+        }
+        _ => (404, Vec::new(), json!({"error": "not_found"})),
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
@@ -337,6 +386,25 @@ fn serve(conn: TcpStream, s: &Shared) -> std::io::Result<()> {
             out.len()
         )?;
         conn.write_all(&out)?;
+        return conn.flush();
+    }
+    if path.starts_with("/oidc/") {
+        let (status, headers, out) = oidc_route(&method, &path, &body, s);
+        let text = if out.is_null() {
+            String::new()
+        } else {
+            out.to_string()
+        };
+        let mut head = format!(
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            if status == 302 { "Found" } else { "Status" },
+            text.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        let mut conn = conn;
+        write!(conn, "{head}\r\n{text}")?;
         return conn.flush();
     }
     let (status, out) = route(&method, &path, &body, s);
