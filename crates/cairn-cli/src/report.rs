@@ -45,12 +45,12 @@ pub fn render_error(ctx: &Ctx, err: &anyhow::Error) {
     }
     let mut iter = lines.into_iter();
     let first = iter.next().unwrap_or_else(|| "unknown error".to_string());
-    eprintln!("{} {first}", ctx.paint("error:", "1;31"));
+    eprintln!("{} {first}", ctx.paint_err("error:", "1;31"));
     for cause in iter {
-        eprintln!("  {} {cause}", ctx.paint("caused by:", "2"));
+        eprintln!("  {} {cause}", ctx.paint_err("caused by:", "2"));
     }
     for hint in hints {
-        eprintln!("{} {hint}", ctx.paint("hint:", "36"));
+        eprintln!("{} {hint}", ctx.paint_err("hint:", "36"));
     }
 }
 
