@@ -7,10 +7,14 @@
 //! - a DSSE envelope whose payload is an in-toto Statement (v1, or v0.1) with the link v0.3
 //!   predicate: products are the subjects, materials the predicate's `materials`.
 //!
-//! Sigstore bundles are recognised and reported as not supported for links yet.
+//! - a Sigstore bundle (`mediaType` `application/vnd.dev.sigstore.bundle...`) whose DSSE
+//!   envelope carries such a Statement: verified with `cairn-sigstore` against a trusted root
+//!   (see [`RawDocument::bundle`]). Only [`RawDocument`] reads bundles; [`Document`] (layouts)
+//!   reports them as unsupported.
 
 use std::collections::BTreeMap;
 
+use cairn_model::bundle::Bundle;
 use cairn_model::digest::DigestSet;
 use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use cairn_model::json;
@@ -41,6 +45,9 @@ pub enum Form {
     DsseLegacy,
     /// DSSE envelope with a Statement carrying the link v0.3 predicate.
     DsseStatement,
+    /// Sigstore bundle holding a DSSE envelope with a Statement carrying the link v0.3
+    /// predicate (what `cairn run --keyless` writes).
+    Bundle,
 }
 
 impl Form {
@@ -50,6 +57,7 @@ impl Form {
             Form::Metablock => "metablock",
             Form::DsseLegacy => "DSSE envelope",
             Form::DsseStatement => "DSSE Statement (link v0.3)",
+            Form::Bundle => "Sigstore bundle, DSSE Statement (link v0.3)",
         }
     }
 }
@@ -116,6 +124,8 @@ enum Body {
     LinkMetablock(LinkMetablock),
     /// A DSSE envelope whose payload is a legacy link, read in one pass.
     DsseLink(Envelope, Link),
+    /// A Sigstore bundle with a link Statement.
+    Bundle(Box<LinkBundle>),
     /// Anything else, as a JSON value.
     General {
         container: Container,
@@ -135,8 +145,8 @@ pub enum DocumentError {
     /// Neither a metablock nor a DSSE envelope.
     #[error("neither an in-toto metablock nor a DSSE envelope")]
     UnknownContainer,
-    /// A Sigstore bundle (not supported for links and layouts yet).
-    #[error("Sigstore bundle links are not supported yet")]
+    /// A Sigstore bundle where only metablocks and DSSE envelopes are read (layouts).
+    #[error("a Sigstore bundle is not supported here (only links may be Sigstore bundles)")]
     Bundle,
     /// The envelope or metablock is malformed.
     #[error("malformed {what}: {message}")]
@@ -186,7 +196,15 @@ impl RawDocument {
             Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
             Err(e) => return Err(link_err(e.to_string())),
         }
-        let (form, container, kind, inner) = parse_general(bytes)?;
+        let (form, container, kind, inner) = match parse_general(bytes) {
+            Err(DocumentError::Bundle) => {
+                return Ok(RawDocument {
+                    form: Form::Bundle,
+                    body: Body::Bundle(Box::new(LinkBundle::parse(bytes)?)),
+                });
+            }
+            other => other?,
+        };
         let body = match (container, kind) {
             (Container::Dsse(env), Kind::Link) => {
                 // Re-read the payload straight into a typed link (the value is dropped unused;
@@ -211,6 +229,7 @@ impl RawDocument {
     pub fn kind(&self) -> Kind {
         match &self.body {
             Body::LinkMetablock(_) | Body::DsseLink(..) => Kind::Link,
+            Body::Bundle(_) => Kind::LinkStatement,
             Body::General { kind, .. } => *kind,
         }
     }
@@ -232,6 +251,7 @@ impl RawDocument {
         match self.body {
             Body::LinkMetablock(block) => link_data(block.into_parts().0),
             Body::DsseLink(_, link) => link_data(link),
+            Body::Bundle(b) => Ok(Payload::Link(link_from_statement(&b.statement)?)),
             Body::General {
                 container,
                 kind,
@@ -247,9 +267,22 @@ impl RawDocument {
         }
     }
 
-    /// Checks whether `key` (declared in a layout as `declared`) signed the document.
+    /// The Sigstore bundle, when the document is one: it is verified with `cairn-sigstore`
+    /// against a trusted root, not with [`RawDocument::verify`].
+    pub fn bundle(&self) -> Option<&LinkBundle> {
+        match &self.body {
+            Body::Bundle(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// Checks whether `key` (declared in a layout as `declared`) signed the document. A
+    /// Sigstore bundle is always rejected here (see [`RawDocument::bundle`]).
     pub fn verify(&self, key: &PublicKey, declared: Option<&KeyId>) -> SigVerdict {
         match &self.body {
+            Body::Bundle(_) => SigVerdict::Rejected {
+                rejections: Vec::new(),
+            },
             Body::LinkMetablock(block) => {
                 verify_signed_bytes(block.signed_bytes(), &block.signatures, key, declared)
             }
@@ -257,6 +290,99 @@ impl RawDocument {
             Body::General { container, .. } => verify_container(container, key, declared),
         }
     }
+}
+
+/// A Sigstore bundle holding a link Statement, as read (not verified yet).
+#[derive(Debug, Clone)]
+pub struct LinkBundle {
+    /// The bundle as received (what `cairn_sigstore::verify_bundle` checks).
+    pub bytes: Vec<u8>,
+    /// The parsed bundle.
+    pub model: Bundle,
+    /// The Statement in its DSSE envelope.
+    statement: Value,
+}
+
+impl LinkBundle {
+    fn parse(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let model: Bundle = json::from_slice(bytes).map_err(DocumentError::Json)?;
+        let env = model
+            .dsse_envelope
+            .as_ref()
+            .ok_or_else(|| DocumentError::Malformed {
+                what: "Sigstore bundle",
+                message: "it holds a message signature, not a DSSE envelope with a link".to_owned(),
+            })?;
+        if env.payload_type != IN_TOTO_PAYLOAD_TYPE {
+            return Err(DocumentError::PayloadType {
+                found: env.payload_type.clone(),
+            });
+        }
+        let statement = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
+        let type_ = statement
+            .get("_type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if !STATEMENT_TYPES.contains(&type_) {
+            return Err(DocumentError::PayloadKind {
+                found: type_.to_owned(),
+            });
+        }
+        check_statement(&statement)?;
+        Ok(LinkBundle {
+            bytes: bytes.to_vec(),
+            model,
+            statement,
+        })
+    }
+
+    /// The digest of one subject (a product) that the bundle's verifier binds the Statement
+    /// to: Sigstore verification needs an artifact, and any subject of the signed Statement is
+    /// one. SHA-256 first, then SHA-512.
+    pub fn subject_digest(&self) -> Option<SubjectDigest> {
+        let subjects = self.statement.get("subject")?.as_array()?;
+        let find = |alg: &str| {
+            subjects.iter().find_map(|s| {
+                let hex_text = s.get("digest")?.get(alg)?.as_str()?;
+                hex::decode(hex_text).ok()
+            })
+        };
+        if let Some(d) = find("sha256").and_then(|d| <[u8; 32]>::try_from(d).ok()) {
+            return Some(SubjectDigest::Sha256(d));
+        }
+        find("sha512")
+            .and_then(|d| <[u8; 64]>::try_from(d).ok())
+            .map(SubjectDigest::Sha512)
+    }
+
+    /// The signer's certificate (DER), for certificate (keyless) bundles.
+    pub fn certificate(&self) -> Option<&[u8]> {
+        let material = &self.model.verification_material;
+        material
+            .certificate
+            .as_ref()
+            .or_else(|| {
+                material
+                    .x509_certificate_chain
+                    .as_ref()
+                    .and_then(|c| c.certificates.first())
+            })
+            .map(|c| c.raw_bytes.as_slice())
+    }
+
+    /// Whether the bundle names a public key rather than carrying a certificate.
+    pub fn is_key_based(&self) -> bool {
+        self.model.verification_material.public_key.is_some() && self.certificate().is_none()
+    }
+}
+
+/// A subject digest of a link Statement (see [`LinkBundle::subject_digest`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectDigest {
+    /// SHA-256.
+    Sha256([u8; 32]),
+    /// SHA-512.
+    Sha512([u8; 64]),
 }
 
 /// The general reader: a strict JSON value, told apart by its fields.

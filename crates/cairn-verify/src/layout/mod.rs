@@ -16,4 +16,7 @@ mod steps;
 pub mod verify;
 mod x509;
 
-pub use verify::{Error, MAX_SUBLAYOUT_DEPTH, Options, verify_bytes, verify_file};
+pub use verify::{
+    Error, MAX_SUBLAYOUT_DEPTH, Options, verify_bytes, verify_bytes_with_root, verify_file,
+    verify_file_with_root,
+};

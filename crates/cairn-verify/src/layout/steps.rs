@@ -9,9 +9,76 @@ use cairn_model::layout::{Layout, Step};
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
 use chrono::{DateTime, Utc};
 
-use super::document::{Payload, RawDocument};
+use cairn_sigstore::{
+    Artifact, CertificatePolicy, CheckKind, Identity, Instance, SignerPolicy, TrustedRoot,
+    VerifyOptions, verify_bundle,
+};
+
+use super::document::{LinkBundle, Payload, RawDocument, SubjectDigest};
 use super::x509;
 use crate::verdict::Evidence;
+
+/// What signatures are checked against besides the layout: the verification time and the
+/// Sigstore trusted root for links in Sigstore bundles (`None`: the embedded public-good root,
+/// loaded only when a bundle is met).
+#[derive(Clone, Copy)]
+pub(crate) struct Trust<'a> {
+    /// The verification time.
+    pub at: DateTime<Utc>,
+    /// The trusted root given by the caller.
+    pub root: Option<&'a TrustedRoot>,
+}
+
+impl Trust<'_> {
+    /// Runs `f` with the trusted root.
+    fn with_root<T>(&self, f: impl FnOnce(&TrustedRoot) -> T) -> T {
+        match self.root {
+            Some(root) => f(root),
+            None => f(&TrustedRoot::embedded(Instance::PublicGood)),
+        }
+    }
+
+    /// Verifies a link bundle for `signer`: `Ok` with what was checked, or why not.
+    fn verify_bundle(
+        &self,
+        bundle: &LinkBundle,
+        signer: &SignerPolicy,
+        allow_missing_tlog: bool,
+    ) -> Result<String, String> {
+        let artifact = match bundle.subject_digest() {
+            Some(SubjectDigest::Sha256(d)) => Artifact::Sha256(d),
+            Some(SubjectDigest::Sha512(d)) => Artifact::Sha512(d),
+            None => {
+                return Err(
+                    "the link Statement has no sha256 or sha512 subject (product), so a \
+                     Sigstore verifier cannot bind the bundle to it"
+                        .to_owned(),
+                );
+            }
+        };
+        let options = VerifyOptions {
+            now: self.at.timestamp(),
+            allow_missing_tlog,
+        };
+        let verdict = self
+            .with_root(|root| verify_bundle(&bundle.bytes, artifact, signer, root, options))
+            .map_err(|e| format!("cannot verify the bundle: {}", error_chain(&e)))?;
+        if verdict.verified {
+            let log = verdict
+                .checks
+                .iter()
+                .find(|c| c.check == CheckKind::TransparencyLog)
+                .map(|c| c.detail.clone())
+                .unwrap_or_default();
+            Ok(log)
+        } else {
+            Err(verdict.first_failure().map_or_else(
+                || "bundle not verified".to_owned(),
+                |c| format!("{:?}: {}", c.check, c.detail),
+            ))
+        }
+    }
+}
 
 /// A functionary key from a layout's `keys`, ready to verify with.
 pub(crate) struct Functionary {
@@ -80,7 +147,7 @@ pub(crate) struct StepLinks {
 }
 
 /// Finds and verifies the links of `step` in `dir`.
-pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) -> StepLinks {
+pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, trust: &Trust<'_>) -> StepLinks {
     let mut accepted: Vec<AcceptedLink> = Vec::new();
     let mut evidence = Vec::new();
     let mut seen_keys: Vec<Vec<u8>> = Vec::new();
@@ -115,16 +182,41 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                     continue;
                 }
             };
-            match doc.verify(key, Some(&functionary.keyid)) {
-                SigVerdict::Verified(_) => {}
-                SigVerdict::Rejected { rejections } => {
-                    let why = rejections
-                        .first()
-                        .map_or_else(|| "no valid signature".to_owned(), |r| r.reason.to_string());
+            let mut bundle_note = None;
+            if let Some(bundle) = doc.bundle() {
+                // A key functionary's bundle: signed by that key (a certificate bundle whose key
+                // happens to be filed here is checked as a certificate functionary's, below).
+                if !bundle.is_key_based() {
                     statuses.push(format!(
-                        "{name}: not signed by this functionary's key ({why})"
+                        "{name}: a certificate (keyless) bundle; the step's cert_constraints decide who may sign it"
                     ));
                     continue;
+                }
+                let policy = SignerPolicy::Key(cairn_sigstore::PublicKey::from_der(
+                    key.to_spki_der().to_vec(),
+                ));
+                match trust.verify_bundle(bundle, &policy, true) {
+                    Ok(log) => bundle_note = Some(log),
+                    Err(why) => {
+                        statuses.push(format!(
+                            "{name}: bundle not signed by this functionary's key ({why})"
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                match doc.verify(key, Some(&functionary.keyid)) {
+                    SigVerdict::Verified(_) => {}
+                    SigVerdict::Rejected { rejections } => {
+                        let why = rejections.first().map_or_else(
+                            || "no valid signature".to_owned(),
+                            |r| r.reason.to_string(),
+                        );
+                        statuses.push(format!(
+                            "{name}: not signed by this functionary's key ({why})"
+                        ));
+                        continue;
+                    }
                 }
             }
             let form = doc.form;
@@ -149,6 +241,9 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
                 Payload::Layout(_) => "sublayout",
             };
             statuses.push(format!("{name}: signed {kind} ({})", form.describe()));
+            if let Some(log) = bundle_note.filter(|l| !l.is_empty()) {
+                statuses.push(format!("transparency log: {log}"));
+            }
             let material = key.to_spki_der().to_vec();
             if seen_keys.contains(&material) {
                 statuses.push("same key as another functionary: counted once".to_owned());
@@ -173,7 +268,7 @@ pub(crate) fn load(layout: &Layout, step: &Step, dir: &Path, at: DateTime<Utc>) 
         layout,
         step,
         dir,
-        at,
+        trust,
         &mut accepted,
         &mut evidence,
         &mut seen_keys,
@@ -192,7 +287,7 @@ fn certificate_links(
     layout: &Layout,
     step: &Step,
     dir: &Path,
-    at: DateTime<Utc>,
+    trust: &Trust<'_>,
     accepted: &mut Vec<AcceptedLink>,
     evidence: &mut Vec<Evidence>,
     seen_keys: &mut Vec<Vec<u8>>,
@@ -245,25 +340,73 @@ fn certificate_links(
         else {
             continue;
         };
-        let Some(signatures) = doc.metablock_signatures() else {
-            continue;
+        // (who, the key that signed, what counts as one functionary, or why not)
+        let (who, signer): (String, Result<CertSigner, String>) = if let Some(bundle) = doc.bundle()
+        {
+            let Some(der) = bundle.certificate() else {
+                continue;
+            };
+            let result = x509::bundle_signer(der, &constraints, |issuer| {
+                let policy = SignerPolicy::Certificate(CertificatePolicy::new(
+                    Identity::pattern(".*").map_err(|e| e.to_string())?,
+                    issuer,
+                ));
+                trust.verify_bundle(bundle, &policy, false).map(|_| ())
+            });
+            let who = match &result {
+                Ok(s) => format!("certificate {}", s.identity),
+                Err(_) => format!("certificate in {name}"),
+            };
+            (
+                who,
+                result
+                    .map(|s| CertSigner {
+                        key: s.key,
+                        material: s.identity.into_bytes(),
+                        keyid: prefix.clone(),
+                    })
+                    .map_err(|why| format!("{name}: Sigstore bundle rejected: {why}")),
+            )
+        } else {
+            let Some(signatures) = doc.metablock_signatures() else {
+                continue;
+            };
+            let Some((keyid, pem)) = signatures.iter().find_map(|s| {
+                s.extra
+                    .get("cert")
+                    .and_then(serde_json::Value::as_str)
+                    .filter(|c| !c.is_empty())
+                    .map(|c| (s.keyid.clone(), c.to_owned()))
+            }) else {
+                continue;
+            };
+            let result = match x509::functionary_key(&pem, &cas, &constraints, trust.at) {
+                Err(why) => Err(format!("{name}: certificate rejected: {why}")),
+                Ok(key) => match doc.verify(&key, None) {
+                    SigVerdict::Rejected { .. } => Err(format!(
+                        "{name}: signature does not verify with the certificate's key"
+                    )),
+                    SigVerdict::Verified(_) => {
+                        let material = key.to_spki_der().to_vec();
+                        Ok(CertSigner {
+                            key,
+                            material,
+                            keyid: keyid.clone(),
+                        })
+                    }
+                },
+            };
+            (format!("certificate {keyid}"), result)
         };
-        let Some((keyid, pem)) = signatures.iter().find_map(|s| {
-            s.extra
-                .get("cert")
-                .and_then(serde_json::Value::as_str)
-                .filter(|c| !c.is_empty())
-                .map(|c| (s.keyid.clone(), c.to_owned()))
-        }) else {
-            continue;
-        };
-        let status = match x509::functionary_key(&pem, &cas, &constraints, at) {
-            Err(why) => format!("{name}: certificate rejected: {why}"),
-            Ok(key) => match doc.verify(&key, None) {
-                SigVerdict::Rejected { .. } => {
-                    format!("{name}: signature does not verify with the certificate's key")
-                }
-                SigVerdict::Verified(_) => match doc.into_payload() {
+        let status = match signer {
+            Err(why) => why,
+            Ok(CertSigner {
+                key,
+                material,
+                keyid,
+            }) => {
+                let form = doc.form;
+                match doc.into_payload() {
                     Err(e) => format!("{name}: {}", error_chain(&e)),
                     Ok(Payload::Link(l)) if l.name != step.name => {
                         format!(
@@ -272,24 +415,36 @@ fn certificate_links(
                         )
                     }
                     Ok(payload) => {
-                        let material = key.to_spki_der().to_vec();
                         if !seen_keys.contains(&material) {
                             seen_keys.push(material);
                         }
                         accepted.push(AcceptedLink {
                             path: path.clone(),
-                            keyid: KeyId::new(keyid.clone()),
+                            keyid: KeyId::new(keyid),
                             file_prefix: prefix,
                             key,
                             payload,
                         });
-                        format!("{name}: signed by a certificate that meets the step's constraints")
+                        format!(
+                            "{name}: signed by a certificate that meets the step's constraints ({})",
+                            form.describe()
+                        )
                     }
-                },
-            },
+                }
+            }
         };
-        evidence.push(Evidence::signer(format!("certificate {keyid}"), status));
+        evidence.push(Evidence::signer(who, status));
     }
+}
+
+/// A certificate functionary's link that verified.
+struct CertSigner {
+    /// The certificate's key.
+    key: PublicKey,
+    /// What counts as one functionary (the key, or issuer + identity for keyless).
+    material: Vec<u8>,
+    /// The key id to report.
+    keyid: String,
 }
 
 /// `error: cause: cause` in one line, for evidence text.

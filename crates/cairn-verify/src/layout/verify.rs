@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use cairn_model::layout::Layout;
 use cairn_sign::{KeyId, PublicKey, Verdict as SigVerdict};
+use cairn_sigstore::TrustedRoot;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -73,8 +74,43 @@ pub fn verify_file(path: &Path, opts: &Options) -> Result<Verdict, Error> {
     verify_bytes(&bytes, &path.display().to_string(), opts)
 }
 
-/// Verifies a layout given as bytes; `subject` names it in the verdict.
+/// Verifies a layout given as bytes; `subject` names it in the verdict. Links in Sigstore
+/// bundles are verified against the embedded public-good trusted root (see
+/// [`verify_bytes_with_root`]).
 pub fn verify_bytes(bytes: &[u8], subject: &str, opts: &Options) -> Result<Verdict, Error> {
+    verify_bytes_inner(bytes, subject, opts, None)
+}
+
+/// [`verify_file`], with the Sigstore trusted root that links in Sigstore bundles are
+/// verified against (their Fulcio CAs, Rekor keys, CT logs and TSAs).
+pub fn verify_file_with_root(
+    path: &Path,
+    opts: &Options,
+    root: &TrustedRoot,
+) -> Result<Verdict, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    verify_bytes_with_root(&bytes, &path.display().to_string(), opts, root)
+}
+
+/// [`verify_bytes`], with the Sigstore trusted root for links in Sigstore bundles.
+pub fn verify_bytes_with_root(
+    bytes: &[u8],
+    subject: &str,
+    opts: &Options,
+    root: &TrustedRoot,
+) -> Result<Verdict, Error> {
+    verify_bytes_inner(bytes, subject, opts, Some(root))
+}
+
+fn verify_bytes_inner(
+    bytes: &[u8],
+    subject: &str,
+    opts: &Options,
+    root: Option<&TrustedRoot>,
+) -> Result<Verdict, Error> {
     if opts.layout_keys.is_empty() {
         return Err(Error::NoLayoutKeys);
     }
@@ -82,6 +118,7 @@ pub fn verify_bytes(bytes: &[u8], subject: &str, opts: &Options) -> Result<Verdi
         opts.layout_keys.iter().map(|k| (k.clone(), None)).collect();
     let mut run = Run {
         opts,
+        trust: steps::Trust { at: opts.at, root },
         stack: Vec::new(),
     };
     let result = run.layout(bytes, &keys, &opts.link_dir, "", "");
@@ -90,6 +127,7 @@ pub fn verify_bytes(bytes: &[u8], subject: &str, opts: &Options) -> Result<Verdi
 
 struct Run<'a> {
     opts: &'a Options,
+    trust: steps::Trust<'a>,
     /// (canonical link dir, layout digest) of the layouts being verified, outermost first.
     stack: Vec<(PathBuf, [u8; 32])>,
 }
@@ -267,7 +305,7 @@ impl Run<'_> {
         let mut reduced: BTreeMap<String, LinkData> = BTreeMap::new();
 
         // Reading and checking links is independent per step: do it on all cores.
-        let loaded = load_all(layout, link_dir, self.opts.at);
+        let loaded = load_all(layout, link_dir, &self.trust);
         for (step, found) in layout.steps.iter().zip(loaded) {
             let sid = id(&format!("steps.{}", step.name));
             let mut children = Vec::new();
@@ -634,7 +672,7 @@ impl rules::LinkSet for ChainLinks {
 }
 
 /// [`steps::load`] for every step, spread over the available cores.
-fn load_all(layout: &Layout, link_dir: &Path, at: DateTime<Utc>) -> Vec<steps::StepLinks> {
+fn load_all(layout: &Layout, link_dir: &Path, trust: &steps::Trust<'_>) -> Vec<steps::StepLinks> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(layout.steps.len().max(1));
@@ -642,7 +680,7 @@ fn load_all(layout: &Layout, link_dir: &Path, at: DateTime<Utc>) -> Vec<steps::S
         return layout
             .steps
             .iter()
-            .map(|s| steps::load(layout, s, link_dir, at))
+            .map(|s| steps::load(layout, s, link_dir, trust))
             .collect();
     }
     let chunk = layout.steps.len().div_ceil(workers);
@@ -654,7 +692,7 @@ fn load_all(layout: &Layout, link_dir: &Path, at: DateTime<Utc>) -> Vec<steps::S
                 scope.spawn(move || {
                     group
                         .iter()
-                        .map(|s| steps::load(layout, s, link_dir, at))
+                        .map(|s| steps::load(layout, s, link_dir, trust))
                         .collect::<Vec<_>>()
                 })
             })

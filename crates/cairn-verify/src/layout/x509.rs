@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use x509_cert::Certificate;
 use x509_cert::der::asn1::ObjectIdentifier;
-use x509_cert::der::{DecodePem, Encode};
+use x509_cert::der::{Decode, DecodePem, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, SubjectAltName};
 use x509_cert::name::Name;
@@ -26,6 +26,10 @@ const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.
 const ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// Fulcio's OIDC issuer extension (DER UTF8String).
+const FULCIO_ISSUER_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+/// Fulcio's deprecated OIDC issuer extension (raw UTF-8).
+const FULCIO_ISSUER_V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
 
 /// A certificate and the key id the layout lists it under.
 struct Ca {
@@ -54,6 +58,11 @@ pub(crate) struct Constraint {
     roots: Vec<String>,
     #[serde(default)]
     uris: Vec<String>,
+    /// cairn's extension: the OIDC issuer a Fulcio certificate must name (its extension
+    /// 1.3.6.1.4.1.57264.1.8, or the older .1.1). Required for certificates from Sigstore
+    /// bundles; when set, also required of certificates in metablock signatures.
+    #[serde(default)]
+    oidc_issuer: Option<String>,
 }
 
 fn cas(layout: &Layout, field: &str) -> Result<Vec<Ca>, String> {
@@ -210,7 +219,21 @@ fn attribute(what: &str, allowed: &[String], actual: &[String]) -> Result<(), St
     }
 }
 
-fn check(cert: &Certificate, root: &str, c: &Constraint) -> Result<(), String> {
+/// The OIDC issuer a Fulcio certificate names, if any.
+fn fulcio_issuer(cert: &Certificate) -> Option<String> {
+    let extensions = cert.tbs_certificate.extensions.as_ref()?;
+    let find = |oid| extensions.iter().find(|e| e.extn_id == oid);
+    if let Some(ext) = find(FULCIO_ISSUER_V2) {
+        return x509_cert::der::asn1::Utf8StringRef::from_der(ext.extn_value.as_bytes())
+            .ok()
+            .map(|s| s.as_str().to_owned());
+    }
+    find(FULCIO_ISSUER_V1)
+        .and_then(|ext| String::from_utf8(ext.extn_value.as_bytes().to_vec()).ok())
+}
+
+/// The certificate's attributes against one constraint (everything but `roots`).
+fn check_attributes(cert: &Certificate, c: &Constraint) -> Result<(), String> {
     let tbs = &cert.tbs_certificate;
     let (mut dns, mut emails, mut uris) = (Vec::new(), Vec::new(), Vec::new());
     if let Ok(Some((_, san))) = tbs.get::<SubjectAltName>() {
@@ -235,6 +258,23 @@ fn check(cert: &Certificate, root: &str, c: &Constraint) -> Result<(), String> {
         &c.organizations,
         &attr_values(&tbs.subject, OID_O),
     )?;
+    attribute("uris", &c.uris, &uris)?;
+    if let Some(wanted) = &c.oidc_issuer {
+        match fulcio_issuer(cert) {
+            Some(found) if &found == wanted => {}
+            found => {
+                return Err(format!(
+                    "OIDC issuer {found:?} is not {wanted:?}",
+                    found = found.unwrap_or_default()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(cert: &Certificate, root: &str, c: &Constraint) -> Result<(), String> {
+    check_attributes(cert, c)?;
     // Roots: the chain must end at one of the allowed roots (not one-to-one).
     if !c.roots.iter().any(|r| r == "*" || r == root) {
         return Err(format!(
@@ -242,8 +282,77 @@ fn check(cert: &Certificate, root: &str, c: &Constraint) -> Result<(), String> {
             c.roots
         ));
     }
-    attribute("uris", &c.uris, &uris)?;
     Ok(())
+}
+
+/// What a Sigstore bundle's certificate is accepted as.
+pub(crate) struct BundleSigner {
+    /// The certificate's key.
+    pub key: PublicKey,
+    /// `issuer` + identity: what threshold counting treats as one functionary (keyless keys
+    /// are ephemeral, so the same identity must not count twice).
+    pub identity: String,
+}
+
+/// Checks the certificate of a Sigstore bundle (DER) against the step's constraints. The
+/// chain, SCT, log entry and signature are checked by `verify(issuer)` (cairn-sigstore,
+/// against the trusted root, requiring that OIDC issuer); a constraint must name the issuer
+/// (`oidc_issuer`) and allow any root (`roots: ["*"]`: the Fulcio CAs come from the trusted
+/// root, not the layout).
+pub(crate) fn bundle_signer(
+    der: &[u8],
+    constraints: &[Constraint],
+    mut verify: impl FnMut(&str) -> Result<(), String>,
+) -> Result<BundleSigner, String> {
+    let cert = Certificate::from_der(der).map_err(|e| format!("unreadable certificate: {e}"))?;
+    if is_ca(&cert) {
+        return Err("the certificate is a CA certificate".to_owned());
+    }
+    let mut why = Vec::new();
+    for c in constraints {
+        let Some(issuer) = &c.oidc_issuer else {
+            why.push(
+                "a constraint without oidc_issuer never matches a Sigstore certificate".to_owned(),
+            );
+            continue;
+        };
+        if !c.roots.iter().any(|r| r == "*") {
+            why.push(format!(
+                "roots {:?} name layout CAs; a Sigstore certificate chains to the trusted root (use [\"*\"])",
+                c.roots
+            ));
+            continue;
+        }
+        if let Err(e) = check_attributes(&cert, c) {
+            why.push(e);
+            continue;
+        }
+        verify(issuer)?;
+        let identity = san_identity(&cert);
+        return Ok(BundleSigner {
+            key: public_key(&cert)?,
+            identity: format!("{issuer} {identity}"),
+        });
+    }
+    Err(format!(
+        "the certificate meets no cert_constraints of the step ({})",
+        why.join("; ")
+    ))
+}
+
+/// The certificate's email and URI names, for messages and identity counting.
+fn san_identity(cert: &Certificate) -> String {
+    let mut out = Vec::new();
+    if let Ok(Some((_, san))) = cert.tbs_certificate.get::<SubjectAltName>() {
+        for name in san.0 {
+            match name {
+                GeneralName::Rfc822Name(s) => out.push(s.to_string()),
+                GeneralName::UniformResourceIdentifier(s) => out.push(s.to_string()),
+                _ => {}
+            }
+        }
+    }
+    out.join(",")
 }
 
 /// Checks a functionary certificate (PEM) against the layout's CAs and the step's constraints

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use cairn_verify::layout::inspect::InspectionSettings;
-use cairn_verify::layout::{Options, verify_file};
+use cairn_verify::layout::{Options, verify_file, verify_file_with_root};
 use cairn_verify::render::{RenderOptions, render_text};
 use chrono::{DateTime, Utc};
 use clap::Args;
@@ -48,6 +48,10 @@ pub struct LayoutArgs {
         env = "CAIRN_INSPECTION_TIMEOUT"
     )]
     pub inspection_timeout: f64,
+    /// A Sigstore trusted_root.json that links in Sigstore bundles are verified against
+    /// (Fulcio CAs, Rekor keys, CT logs, TSAs); default: the embedded public-good root.
+    #[arg(long, value_name = "FILE", env = "CAIRN_TRUSTED_ROOT")]
+    pub trusted_root: Option<PathBuf>,
     /// Do not write `<inspection>.link` files into the inspection directory.
     #[arg(long, env = "CAIRN_NO_INSPECTION_LINKS")]
     pub no_inspection_links: bool,
@@ -130,7 +134,14 @@ impl LayoutArgs {
                 timeout: Duration::from_secs_f64(self.inspection_timeout),
             },
         };
-        let verdict = verify_file(&self.layout, &opts)?;
+        let verdict = match &self.trusted_root {
+            Some(path) => {
+                let root = cairn_sigstore::TrustedRoot::from_file(path)
+                    .with_context(|| format!("cannot load trusted root {}", path.display()))?;
+                verify_file_with_root(&self.layout, &opts, &root)?
+            }
+            None => verify_file(&self.layout, &opts)?,
+        };
         if let Some(path) = &self.report {
             crate::render::write_report(&verdict, path, env!("CARGO_PKG_VERSION"))?;
             ctx.info(format!("wrote the HTML report to {}", path.display()));
