@@ -3,6 +3,8 @@
 //! download, and its packaging step, run here as the runner would run it, makes archives the
 //! installer accepts (`cairn` at the root, a matching `.sha256`).
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
