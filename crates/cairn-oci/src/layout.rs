@@ -5,11 +5,19 @@
 //! referrers API in a layout, so referrers use the tag schema (`sha256-<hex>` entries), as
 //! `oras` and cosign do for layouts. Writes are atomic (temporary file and rename); concurrent
 //! writers in one process are serialised, across processes they are not.
+//!
+//! `index.json` is parsed once and kept with a tag map and a digest map, so resolving a tag or
+//! a referrers tag costs a hash lookup however many tags the layout holds (every verification
+//! looks up several). The parsed copy is reused while the file is the same one (same inode,
+//! size and modification time, checked with one `stat` per lookup); any write, by this
+//! process or another, makes the next lookup read the file again.
 
+use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -28,6 +36,69 @@ const INDEX_FILE: &str = "index.json";
 pub struct Layout {
     root: PathBuf,
     lock: Mutex<()>,
+    index: Mutex<Option<Arc<IndexCache>>>,
+}
+
+/// Identifies one version of `index.json`: writers replace the file by renaming a new one over
+/// it, so a new version has a new inode (and usually another size and time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    inode: (u64, u64),
+}
+
+impl Stamp {
+    fn of(meta: &fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: (meta.dev(), meta.ino()),
+        }
+    }
+}
+
+/// `index.json`, parsed, with its lookups.
+#[derive(Debug)]
+struct IndexCache {
+    /// `None`: there is no `index.json` (an empty index).
+    stamp: Option<Stamp>,
+    index: ImageIndex,
+    /// Tag -> entry; the last entry with a tag wins, as when scanning from the end.
+    tags: HashMap<String, usize>,
+    /// Digest -> the first entry with it.
+    digests: HashMap<Digest, usize>,
+}
+
+impl IndexCache {
+    fn new(stamp: Option<Stamp>, index: ImageIndex) -> IndexCache {
+        let mut tags = HashMap::new();
+        let mut digests = HashMap::new();
+        for (i, d) in index.manifests.iter().enumerate() {
+            if let Some(tag) = d.annotations.get(annotations::REF_NAME) {
+                tags.insert(tag.clone(), i);
+            }
+            digests.entry(d.digest.clone()).or_insert(i);
+        }
+        IndexCache {
+            stamp,
+            index,
+            tags,
+            digests,
+        }
+    }
+
+    fn tagged(&self, tag: &str) -> Option<&Descriptor> {
+        self.tags.get(tag).map(|&i| &self.index.manifests[i])
+    }
+
+    fn by_digest(&self, digest: &Digest) -> Option<&Descriptor> {
+        self.digests.get(digest).map(|&i| &self.index.manifests[i])
+    }
 }
 
 impl Layout {
@@ -59,6 +130,7 @@ impl Layout {
         Ok(Layout {
             root,
             lock: Mutex::new(()),
+            index: Mutex::new(None),
         })
     }
 
@@ -91,29 +163,67 @@ impl Layout {
             .join(digest.hex())
     }
 
-    fn read_index(&self) -> Result<ImageIndex, Error> {
+    /// The current `index.json`, parsed: the cached copy while the file is unchanged.
+    fn index(&self) -> Result<Arc<IndexCache>, Error> {
         let path = self.root.join(INDEX_FILE);
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ImageIndex::new()),
+        let current = match fs::metadata(&path) {
+            Ok(m) => Some(Stamp::of(&m)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(&path, e)),
         };
-        match Manifest::parse(media::OCI_INDEX, &bytes) {
-            Ok(Manifest::Index(i)) => Ok(i),
-            Ok(Manifest::Image(_)) => Err(Error::NotALayout {
-                path: self.root.clone(),
-                reason: "index.json is not an index".to_string(),
-            }),
-            Err(e) => Err(Error::NotALayout {
-                path: self.root.clone(),
-                reason: format!("index.json: {e}"),
-            }),
+        let mut cached = self.index.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cached.as_ref().filter(|c| c.stamp == current) {
+            return Ok(c.clone());
         }
+        let fresh = Arc::new(self.load_index()?);
+        *cached = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Reads and parses `index.json`; the stamp comes from the open file, so it describes
+    /// exactly the bytes read even if the file is replaced meanwhile.
+    fn load_index(&self) -> Result<IndexCache, Error> {
+        let path = self.root.join(INDEX_FILE);
+        let mut file = match fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(IndexCache::new(None, ImageIndex::new()));
+            }
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let meta = file.metadata().map_err(|e| Error::io(&path, e))?;
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&path, e))?;
+        let index = match Manifest::parse(media::OCI_INDEX, &bytes) {
+            Ok(Manifest::Index(i)) => i,
+            Ok(Manifest::Image(_)) => {
+                return Err(Error::NotALayout {
+                    path: self.root.clone(),
+                    reason: "index.json is not an index".to_string(),
+                });
+            }
+            Err(e) => {
+                return Err(Error::NotALayout {
+                    path: self.root.clone(),
+                    reason: format!("index.json: {e}"),
+                });
+            }
+        };
+        Ok(IndexCache::new(Some(Stamp::of(&meta)), index))
+    }
+
+    /// A copy of `index.json` to modify (callers hold `self.lock`).
+    fn read_index(&self) -> Result<ImageIndex, Error> {
+        Ok(self.index()?.index.clone())
     }
 
     fn write_index(&self, index: &ImageIndex) -> Result<(), Error> {
         let bytes = serde_json::to_vec(index).expect("index serialises");
-        write_atomic(&self.root.join(INDEX_FILE), &bytes)
+        let written = write_atomic(&self.root.join(INDEX_FILE), &bytes);
+        // Whatever happened, the next lookup reads the file again.
+        *self.index.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        written
     }
 
     fn read_manifest_blob(
@@ -176,18 +286,13 @@ impl Repository for Layout {
     }
 
     fn fetch_manifest(&self, reference: &Reference) -> Result<FetchedManifest, Error> {
-        let index = self.read_index()?;
+        let index = self.index()?;
         match reference {
             Reference::Tag(tag) => {
-                let entry = index
-                    .manifests
-                    .iter()
-                    .rev()
-                    .find(|d| d.annotations.get(annotations::REF_NAME) == Some(tag))
-                    .ok_or_else(|| Error::NotFound {
-                        what: format!("tag {tag}"),
-                        repository: self.display_name(),
-                    })?;
+                let entry = index.tagged(tag).ok_or_else(|| Error::NotFound {
+                    what: format!("tag {tag}"),
+                    repository: self.display_name(),
+                })?;
                 let m = self.read_manifest_blob(&entry.digest, Some(&entry.media_type))?;
                 if m.descriptor.size != entry.size {
                     return Err(Error::SizeMismatch {
@@ -199,11 +304,7 @@ impl Repository for Layout {
                 Ok(m)
             }
             Reference::Digest(d) => {
-                let hint = index
-                    .manifests
-                    .iter()
-                    .find(|e| &e.digest == d)
-                    .map(|e| e.media_type.clone());
+                let hint = index.by_digest(d).map(|e| e.media_type.clone());
                 self.read_manifest_blob(d, hint.as_deref())
             }
         }
@@ -349,10 +450,11 @@ impl Repository for Layout {
 
     fn retain_root(&self, desc: &Descriptor) -> Result<(), Error> {
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut index = self.read_index()?;
-        if index.manifests.iter().any(|d| d.digest == desc.digest) {
+        let current = self.index()?;
+        if current.by_digest(&desc.digest).is_some() {
             return Ok(());
         }
+        let mut index = current.index.clone();
         let mut entry = desc.clone();
         entry.annotations.remove(annotations::REF_NAME);
         index.manifests.push(entry);
@@ -368,14 +470,8 @@ impl Repository for Layout {
     }
 
     fn list_tags(&self) -> Result<Vec<String>, Error> {
-        let index = self.read_index()?;
-        let mut tags: Vec<String> = index
-            .manifests
-            .iter()
-            .filter_map(|d| d.annotations.get(annotations::REF_NAME).cloned())
-            .collect();
+        let mut tags: Vec<String> = self.index()?.tags.keys().cloned().collect();
         tags.sort();
-        tags.dedup();
         Ok(tags)
     }
 }

@@ -349,7 +349,7 @@ struct Probe {
     #[serde(rename = "mediaType", default)]
     media_type: Option<String>,
     #[serde(default)]
-    manifests: Option<Value>,
+    manifests: Option<serde::de::IgnoredAny>,
 }
 
 impl Manifest {
@@ -357,11 +357,20 @@ impl Manifest {
     /// then the document's own `mediaType`, or the presence of `manifests`, decides).
     pub fn parse(media_type: &str, bytes: &[u8]) -> Result<Manifest, ManifestError> {
         let served = media_type.split(';').next().unwrap_or("").trim();
-        let probe: Probe =
-            cairn_model::json::from_slice(bytes).map_err(|source| ManifestError::Malformed {
+        // One strict parse; the probe and the typed document are both read from that value
+        // (an index.json with thousands of tags is parsed once, not twice).
+        let value = cairn_model::json::value_from_slice(bytes).map_err(|source| {
+            ManifestError::Malformed {
                 media_type: served.to_string(),
                 source,
-            })?;
+            }
+        })?;
+        let probe = Probe::deserialize(&value).map_err(|e| ManifestError::Malformed {
+            media_type: served.to_string(),
+            source: cairn_model::json::JsonError::Shape {
+                message: e.to_string(),
+            },
+        })?;
         let effective = match (&probe.media_type, is_manifest_media_type(served)) {
             (Some(declared), true) if declared != served => {
                 return Err(ManifestError::MediaTypeMismatch {
@@ -387,14 +396,14 @@ impl Manifest {
         };
         let m = match effective.as_str() {
             media::OCI_MANIFEST | media::DOCKER_MANIFEST => {
-                let m: ImageManifest = cairn_model::json::from_slice(bytes).map_err(malformed)?;
+                let m: ImageManifest = cairn_model::json::from_value(value).map_err(malformed)?;
                 if m.schema_version != 2 {
                     return Err(ManifestError::SchemaVersion(m.schema_version));
                 }
                 Manifest::Image(m)
             }
             media::OCI_INDEX | media::DOCKER_MANIFEST_LIST => {
-                let m: ImageIndex = cairn_model::json::from_slice(bytes).map_err(malformed)?;
+                let m: ImageIndex = cairn_model::json::from_value(value).map_err(malformed)?;
                 if m.schema_version != 2 {
                     return Err(ManifestError::SchemaVersion(m.schema_version));
                 }
