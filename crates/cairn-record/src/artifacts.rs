@@ -7,9 +7,9 @@ use rayon::prelude::*;
 
 use crate::Error;
 use crate::exclude::Excludes;
-use crate::hash::{self, Digests, FileOutcome, HashAlgorithm};
-use crate::notice::{Notice, SpecialKind};
-use crate::path::{check_prefixes, lexical_normalize, lstrip, name_of};
+use crate::hash::{Digests, HashAlgorithm};
+use crate::notice::Notice;
+use crate::path::{check_prefixes, lexical_normalize};
 use crate::walk::Walker;
 
 /// How artifacts are found, named and hashed.
@@ -42,9 +42,10 @@ impl Default for ArtifactOptions {
     }
 }
 
-/// Progress reports from a recording (called from several threads).
+/// Progress reports from a recording (called from several threads, as the walk goes: the
+/// walk and hashing overlap, so the total is not known up front).
 pub trait Progress: Sync {
-    /// The walk found `files` files to hash.
+    /// The walk found `files` more files to hash.
     fn walked(&self, files: u64) {
         let _ = files;
     }
@@ -77,7 +78,8 @@ pub struct Artifacts {
 ///
 /// Errors are what makes a truthful record impossible: an unreadable file or directory, a file
 /// that keeps changing while it is hashed, two files with one name after `lstrip`, a path
-/// outside the base path. Everything else is a [`Notice`].
+/// outside the base path. Everything else is a [`Notice`]. Notices come sorted by path; when
+/// several files fail at once, the error names one of them.
 pub fn record_artifacts(
     paths: &[PathBuf],
     options: &ArtifactOptions,
@@ -88,105 +90,47 @@ pub fn record_artifacts(
         return Ok(Artifacts::default());
     }
     let (base, base_real) = resolve_base(options.base_path.as_deref())?;
-    let mut walker = Walker::new(
-        &base,
-        &base_real,
-        &options.excludes,
-        options.follow_symlinks,
-    );
+    let walker = Walker::new(&base, &base_real, options, progress);
+    let mut notices = Vec::new();
+    let mut roots = Vec::new();
     for path in paths {
-        walker.add_root(path)?;
+        roots.extend(walker.root(path, &mut notices)?);
     }
-    let mut notices = std::mem::take(&mut walker.notices);
-    let jobs = std::mem::take(&mut walker.jobs);
+    walker.run(roots);
+    let collected = walker.into_collected();
+    if let Some((_, err)) = collected.error {
+        return Err(err);
+    }
+    notices.extend(collected.notices);
+    let mut found = collected.files;
 
-    // Names, and in-toto's collision check, before any hashing: sorted by name, so that two
-    // files with one name are neighbours.
-    let mut named: Vec<(String, PathBuf)> = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let (name, encoded) = name_of(&job.rel);
-        if encoded {
-            notices.push(Notice::NonUtf8Name {
-                path: job.rel.clone(),
-                name: name.clone(),
-            });
-        }
-        let name = match lstrip(&name, &options.lstrip) {
-            stripped if stripped.len() == name.len() => name,
-            stripped => stripped.to_owned(),
-        };
-        named.push((name, job.rel));
-    }
-    // Stable: of two files with one name, the one the walk met first is named first.
-    named.sort_by(|a, b| a.0.cmp(&b.0));
-    if let Some(pair) = named.windows(2).find(|w| w[0].0 == w[1].0) {
+    // Sorted by name (then path, so the outcome does not depend on which thread finished
+    // first): two files with one name are neighbours. The same file reached twice (named
+    // twice, or inside two named directories) is one artifact.
+    found.par_sort_unstable_by(|a, b| a.name.cmp(&b.name).then_with(|| a.rel.cmp(&b.rel)));
+    found.dedup_by(|later, earlier| later.rel == earlier.rel);
+    if let Some(pair) = found.windows(2).find(|w| w[0].name == w[1].name) {
         return Err(Error::NameCollision {
-            name: pair[0].0.clone(),
-            first: pair[0].1.clone(),
-            second: pair[1].1.clone(),
+            name: pair[0].name.clone(),
+            first: pair[0].rel.clone(),
+            second: pair[1].rel.clone(),
         });
     }
-    progress.walked(named.len() as u64);
+    // A notice can be reported twice for the same reason when named paths overlap.
+    notices.sort_by(|a, b| a.path().cmp(b.path()));
+    notices.dedup();
 
-    let results: Vec<Result<FileOutcome, Error>> = named
-        .par_iter()
-        .with_min_len(16)
-        .map(|(_, rel)| {
-            let path = base_real.join(rel);
-            let outcome = hash::with_scratch(|scratch| {
-                hash::hash_file(
-                    &path,
-                    &options.algorithms,
-                    options.normalize_line_endings,
-                    scratch,
-                )
-            })
-            .map_err(|e| relative_error(e, &base_real, rel));
-            if let Ok(FileOutcome::Hashed(_, bytes)) = &outcome {
-                progress.hashed(*bytes);
-            }
-            outcome
-        })
-        .collect();
-
-    let mut out = Artifacts::default();
-    for ((name, rel), outcome) in named.into_iter().zip(results) {
-        match outcome? {
-            FileOutcome::Hashed(digests, bytes) => {
-                out.files += 1;
-                out.bytes += bytes;
-                out.map.insert(name, digests);
-            }
-            FileOutcome::Vanished => notices.push(Notice::Vanished { path: rel }),
-            FileOutcome::NotRegular(ft) => {
-                if ft.is_dir() {
-                    notices.push(Notice::Vanished { path: rel });
-                } else {
-                    notices.push(Notice::SpecialFile {
-                        path: rel,
-                        kind: SpecialKind::of(ft),
-                    });
-                }
-            }
-        }
+    let mut out = Artifacts {
+        notices,
+        ..Artifacts::default()
+    };
+    for f in &found {
+        out.files += 1;
+        out.bytes += f.bytes;
     }
-    out.notices = notices;
+    // From sorted input, BTreeMap builds in one pass (no per-key search).
+    out.map = found.into_iter().map(|f| (f.name, f.digests)).collect();
     Ok(out)
-}
-
-/// Errors name the path as the user knows it (relative to the base path).
-fn relative_error(err: Error, base_real: &Path, rel: &Path) -> Error {
-    match err {
-        Error::Read { path, source } if path.starts_with(base_real) => Error::Read {
-            path: rel.to_path_buf(),
-            source,
-        },
-        Error::Changed { path, attempts } if path.starts_with(base_real) => Error::Changed {
-            path: rel.to_path_buf(),
-            attempts,
-        },
-        other => other,
-    }
 }
 
 /// The base path made absolute (lexically) and resolved (symlinks), checked to be a directory.

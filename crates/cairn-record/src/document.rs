@@ -119,6 +119,25 @@ struct Descriptor<'a> {
     digest: DigestsRef<'a>,
 }
 
+/// Writes a string as OLPC canonical JSON (the rule of `cairn_model::canonical`: only `\\` and
+/// `"` are escaped), without the allocations of going through a `Value` for every artifact
+/// name and digest. The tests compare it with `cairn_model::canonical` on awkward strings.
+fn push_canonical_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' || b == b'\\' {
+            out.extend_from_slice(&bytes[start..i]);
+            out.push(b'\\');
+            out.push(b);
+            start = i + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
 /// The parts of a link, borrowed.
 #[derive(Debug, Clone, Copy)]
 pub struct LinkDocument<'a> {
@@ -191,7 +210,6 @@ struct PredicateOut<'a> {
 impl LinkDocument<'_> {
     /// OLPC canonical JSON of the `signed` object: the bytes a legacy signature covers.
     pub fn canonical_signed(&self) -> Result<Vec<u8>, CanonicalError> {
-        let str_bytes = |s: &str| canonical::to_vec(&Value::String(s.to_owned()));
         let mut out = Vec::with_capacity(64 + 120 * (self.materials.len() + self.products.len()));
         out.extend_from_slice(b"{\"_type\":\"link\",\"byproducts\":");
         out.extend_from_slice(&canonical::to_vec(&Value::Object(self.byproducts.clone()))?);
@@ -205,7 +223,7 @@ impl LinkDocument<'_> {
         for (key, artifacts) in [("materials", self.materials), ("name", self.products)] {
             if key == "name" {
                 out.extend_from_slice(b",\"name\":");
-                out.extend_from_slice(&str_bytes(self.name)?);
+                push_canonical_str(&mut out, self.name);
                 out.extend_from_slice(b",\"products\":");
             } else {
                 out.extend_from_slice(b",\"materials\":");
@@ -216,15 +234,15 @@ impl LinkDocument<'_> {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(&str_bytes(name)?);
+                push_canonical_str(&mut out, name);
                 out.extend_from_slice(b":{");
                 for (j, (alg, hex)) in digests.entries().enumerate() {
                     if j > 0 {
                         out.push(b',');
                     }
-                    out.extend_from_slice(&str_bytes(alg)?);
+                    push_canonical_str(&mut out, alg);
                     out.push(b':');
-                    out.extend_from_slice(&str_bytes(hex)?);
+                    push_canonical_str(&mut out, hex);
                 }
                 out.push(b'}');
             }

@@ -60,7 +60,7 @@ pub enum Error {
     NameCollision {
         /// The artifact name.
         name: String,
-        /// The first file with that name.
+        /// The first file with that name (in path order).
         first: PathBuf,
         /// The second one.
         second: PathBuf,

@@ -111,6 +111,20 @@ pub enum Notice {
 }
 
 impl Notice {
+    /// The path it is about, relative to the base path.
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Notice::Missing { path }
+            | Notice::SpecialFile { path, .. }
+            | Notice::DanglingSymlink { path }
+            | Notice::SymlinkLoop { path }
+            | Notice::SymlinkEscape { path, .. }
+            | Notice::SymlinkDirNotFollowed { path }
+            | Notice::Vanished { path }
+            | Notice::NonUtf8Name { path, .. } => path,
+        }
+    }
+
     /// How much it matters.
     pub fn severity(&self) -> Severity {
         match self {

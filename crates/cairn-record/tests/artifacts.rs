@@ -166,8 +166,9 @@ fn lstrip_and_collisions() {
             second,
         } => {
             assert_eq!(name, "app");
-            assert_eq!(first, Path::new("dist/app"));
-            assert_eq!(second, Path::new("app"));
+            // The two paths in path order, whatever order the walk met them in.
+            assert_eq!(first, Path::new("app"));
+            assert_eq!(second, Path::new("dist/app"));
         }
         other => panic!("unexpected {other:?}"),
     }
@@ -290,7 +291,8 @@ fn fifos_and_sockets_are_never_opened() {
         path: "sock".into(),
         kind: SpecialKind::Socket
     }));
-    assert_eq!(a.notices.len(), 3, "{:?}", a.notices);
+    // The FIFO is named and also found in the walk: reported once.
+    assert_eq!(a.notices.len(), 2, "{:?}", a.notices);
 }
 
 #[test]

@@ -108,6 +108,9 @@ fn unfinished_steps(dir: &Path) -> Vec<String> {
 impl StartArgs {
     fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
         let options = self.artifacts.options()?;
+        // With --keyless the state is unsigned (an ephemeral key exists only for the final
+        // signature); `record stop --keyless` signs the link.
+        self.output.check(true)?;
         let signer = load_signer(self.output.key.as_deref())?;
         check_out_dir(&self.output.out)?;
         let path = state_path(&self.output.out, &self.step, signer.as_ref());
@@ -174,6 +177,7 @@ impl StartArgs {
 impl StopArgs {
     fn run(self, ctx: &Ctx) -> anyhow::Result<Status> {
         let options = self.artifacts.options()?;
+        self.output.check(!self.products.products.is_empty())?;
         let signer = load_signer(self.output.key.as_deref())?;
         check_out_dir(&self.output.out)?;
         let path = state_path(&self.output.out, &self.step, signer.as_ref());
@@ -251,7 +255,14 @@ impl StopArgs {
             materials: ArtifactsRef::Map(&started.materials),
             products: ArtifactsRef::Recorded(&products),
         };
-        let written = write_link(&doc, self.output.format, signer.as_ref(), &self.output.out)?;
+        let written = write_link(
+            ctx,
+            &doc,
+            self.output.format,
+            self.output.signer(signer.as_ref()),
+            &products,
+            &self.output.out,
+        )?;
         std::fs::remove_file(&path).with_context(|| {
             format!(
                 "wrote {} but cannot remove {}",
@@ -269,6 +280,7 @@ impl StopArgs {
                 products: products.map.len(),
                 return_value: None,
                 notices: products.notices.iter().map(ToString::to_string).collect(),
+                keyless: written.keyless.clone(),
             })?;
         }
         ctx.info(format!("wrote {}", written.path.display()));

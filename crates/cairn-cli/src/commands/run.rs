@@ -19,6 +19,7 @@ use cairn_sign::Signer;
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
+use crate::commands::sign::SigningArgs;
 use crate::output::{Ctx, Status};
 use crate::report::with_hint;
 
@@ -132,15 +133,116 @@ pub enum LinkFormat {
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Private key to sign the link with (PEM; encrypted keys read CAIRN_PASSWORD). Without a
-    /// key the link is written unsigned as STEP.link.
+    /// key (and without --keyless) the link is written unsigned as STEP.link.
     #[arg(long, value_name = "KEY", env = "CAIRN_KEY")]
     pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
     /// Link format.
     #[arg(long, value_enum, default_value_t = LinkFormat::Statement, env = "CAIRN_LINK_FORMAT")]
     pub format: LinkFormat,
     /// Directory to write the link to.
     #[arg(long, value_name = "DIR", default_value = ".", env = "CAIRN_OUT")]
     pub out: PathBuf,
+}
+
+/// Keyless (Sigstore) signing of links.
+#[derive(Debug, Clone, Args)]
+pub struct KeylessArgs {
+    /// Sign keyless: an OIDC identity, a Fulcio certificate for an ephemeral key, a Rekor
+    /// entry. The link is a Sigstore bundle (v0.3) of the DSSE-signed Statement, written as
+    /// STEP.<keyid 8>.link (key id of the ephemeral key). Statement format only.
+    #[arg(long = "keyless", env = "CAIRN_KEYLESS", conflicts_with = "key")]
+    pub enabled: bool,
+    /// The OIDC identity token to use (else: token file, GitHub Actions, GitLab CI, browser).
+    #[arg(
+        long,
+        value_name = "JWT",
+        env = "CAIRN_IDENTITY_TOKEN",
+        hide_env_values = true
+    )]
+    pub identity_token: Option<String>,
+    /// Read the OIDC identity token from this file.
+    #[arg(long, value_name = "FILE", env = "CAIRN_IDENTITY_TOKEN_FILE")]
+    pub identity_token_file: Option<PathBuf>,
+    /// Never open a browser for --keyless: fail when no token is found.
+    #[arg(long, env = "CAIRN_NO_INTERACTIVE")]
+    pub no_interactive: bool,
+    /// A Sigstore ClientTrustConfig (trusted root + signing config) or signing config, for a
+    /// private instance.
+    #[arg(
+        long,
+        value_name = "F",
+        env = "CAIRN_TRUST_CONFIG",
+        conflicts_with = "staging"
+    )]
+    pub trust_config: Option<PathBuf>,
+    /// Use the Sigstore staging instance.
+    #[arg(long, env = "CAIRN_STAGING")]
+    pub staging: bool,
+    /// Override the Fulcio URL.
+    #[arg(long, value_name = "URL", env = "CAIRN_FULCIO_URL")]
+    pub fulcio_url: Option<String>,
+    /// Override the Rekor (v1) URL.
+    #[arg(long, value_name = "URL", env = "CAIRN_REKOR_URL")]
+    pub rekor_url: Option<String>,
+    /// Ask this RFC 3161 timestamp authority for a timestamp over the signature.
+    #[arg(long, value_name = "URL", env = "CAIRN_TIMESTAMP_SERVER")]
+    pub timestamp_server: Option<String>,
+}
+
+impl KeylessArgs {
+    /// The same signing path as `cairn attest --keyless` (token discovery, Fulcio, Rekor, the
+    /// check of the returned bundle), configured from these flags.
+    fn signing_args(&self) -> SigningArgs {
+        SigningArgs {
+            key: None,
+            keyless: true,
+            identity_token: self.identity_token.clone(),
+            identity_token_file: self.identity_token_file.clone(),
+            no_interactive: self.no_interactive,
+            tlog_upload: false,
+            timestamp_server: self.timestamp_server.clone(),
+            timestamp: false,
+            trust_config: self.trust_config.clone(),
+            staging: self.staging,
+            fulcio_url: self.fulcio_url.clone(),
+            rekor_url: self.rekor_url.clone(),
+            retries: 3,
+            timeout: 30,
+        }
+    }
+}
+
+impl OutputArgs {
+    /// Refuses combinations that cannot work, before anything is recorded or run.
+    pub fn check(&self, has_products: bool) -> anyhow::Result<()> {
+        if !self.keyless.enabled {
+            return Ok(());
+        }
+        if self.format == LinkFormat::Legacy {
+            return Err(with_hint(
+                anyhow::anyhow!("--keyless writes a Sigstore bundle, which holds a Statement"),
+                "drop --format legacy (in-toto v1.0 metablocks have no keyless form), or sign with --key",
+            ));
+        }
+        if !has_products {
+            return Err(with_hint(
+                anyhow::anyhow!("--keyless needs at least one product (-p)"),
+                "a Sigstore bundle is checked against one of the Statement's subjects, which are the products",
+            ));
+        }
+        Ok(())
+    }
+
+    /// How the link is signed.
+    pub fn signer<'a>(&'a self, key: Option<&'a cairn_sign::PrivateKey>) -> LinkSigner<'a> {
+        match key {
+            Some(k) => LinkSigner::Key(k),
+            None if self.keyless.enabled => LinkSigner::Keyless(&self.keyless),
+            None => LinkSigner::Unsigned,
+        }
+    }
 }
 
 fn parse_secs(s: &str) -> Result<Duration, String> {
@@ -259,6 +361,7 @@ fn human_bytes(n: u64) -> String {
 struct Bar {
     bar: std::sync::OnceLock<indicatif::ProgressBar>,
     bytes: std::sync::atomic::AtomicU64,
+    found: std::sync::atomic::AtomicU64,
     what: String,
     enabled: bool,
 }
@@ -270,6 +373,7 @@ impl Bar {
         Bar {
             bar: std::sync::OnceLock::new(),
             bytes: std::sync::atomic::AtomicU64::new(0),
+            found: std::sync::atomic::AtomicU64::new(0),
             what: what.to_owned(),
             enabled,
         }
@@ -284,9 +388,17 @@ impl Bar {
 
 impl cairn_record::Progress for Bar {
     fn walked(&self, files: u64) {
-        // Only large walks get a bar; small ones finish before it would draw.
-        if self.enabled && files >= 1000 {
-            let bar = indicatif::ProgressBar::new(files);
+        // The walk and hashing overlap: the total grows as directories are listed. Only large
+        // walks get a bar; small ones finish before it would draw.
+        let found = self
+            .found
+            .fetch_add(files, std::sync::atomic::Ordering::Relaxed)
+            + files;
+        if !self.enabled || found < 1000 {
+            return;
+        }
+        let bar = self.bar.get_or_init(|| {
+            let bar = indicatif::ProgressBar::new(found);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
                     "{prefix} [{wide_bar}] {pos}/{len} files, {msg}",
@@ -295,8 +407,9 @@ impl cairn_record::Progress for Bar {
                 .progress_chars("=> "),
             );
             bar.set_prefix(self.what.clone());
-            let _ = self.bar.set(bar);
-        }
+            bar
+        });
+        bar.set_length(bar.length().unwrap_or(0).max(found));
     }
 
     fn hashed(&self, bytes: u64) {
@@ -313,25 +426,57 @@ impl cairn_record::Progress for Bar {
     }
 }
 
+/// How a link is signed.
+#[derive(Clone, Copy)]
+pub enum LinkSigner<'a> {
+    /// Not signed (`STEP.link`).
+    Unsigned,
+    /// With a private key.
+    Key(&'a cairn_sign::PrivateKey),
+    /// Keyless, into a Sigstore bundle.
+    Keyless(&'a KeylessArgs),
+}
+
 /// A finished link, serialised and named.
 pub struct WrittenLink {
     /// Where it was written.
     pub path: PathBuf,
     /// The signing key id, if signed.
     pub keyid: Option<String>,
+    /// Keyless: the certificate identity and issuer, and the Rekor log index.
+    pub keyless: Option<KeylessReport>,
+}
+
+/// What a keyless signature recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeylessReport {
+    /// The certificate's subject (SAN).
+    pub identity: Option<String>,
+    /// The certificate's OIDC issuer.
+    pub issuer: Option<String>,
+    /// The transparency-log index.
+    pub log_index: Option<i64>,
 }
 
 /// Serialises, signs and atomically writes a link in the chosen format, straight from the
 /// recorded artifacts (no JSON tree: a link over 50,000 files stays small in memory).
+/// `products` are the recorded products (keyless signing checks the bundle against one).
 pub fn write_link(
+    ctx: &Ctx,
     doc: &LinkDocument<'_>,
     format: LinkFormat,
-    signer: Option<&cairn_sign::PrivateKey>,
+    signer: LinkSigner<'_>,
+    products: &Artifacts,
     out: &Path,
 ) -> anyhow::Result<WrittenLink> {
-    let keyid = signer.map(|s| s.key_id().as_str().to_owned());
+    let key = match signer {
+        LinkSigner::Key(k) => Some(k),
+        LinkSigner::Unsigned => None,
+        LinkSigner::Keyless(args) => return write_keyless_link(ctx, doc, args, products, out),
+    };
+    let keyid = key.map(|s| s.key_id().as_str().to_owned());
     let bytes = match format {
-        LinkFormat::Legacy => match signer {
+        LinkFormat::Legacy => match key {
             Some(s) => {
                 let canonical = doc.canonical_signed()?;
                 let sig = hex::encode(s.sign(&canonical).context("cannot sign the link")?);
@@ -344,7 +489,7 @@ pub fn write_link(
         },
         LinkFormat::Statement => {
             let payload = doc.statement_json();
-            let env = match signer {
+            let env = match key {
                 Some(s) => cairn_sign::dsse::sign(IN_TOTO_PAYLOAD_TYPE, payload, s)
                     .context("cannot sign the link")?,
                 None => Envelope {
@@ -360,7 +505,80 @@ pub fn write_link(
     };
     let path = out.join(link_file_name(doc.name, keyid.as_deref()));
     cairn_record::write_atomic(&path, &bytes)?;
-    Ok(WrittenLink { path, keyid })
+    Ok(WrittenLink {
+        path,
+        keyid,
+        keyless: None,
+    })
+}
+
+/// `--keyless`: the Statement signed through `cairn_sigstore`'s keyless path into a bundle,
+/// written as `<step>.<keyid 8>.link` (key id of the ephemeral key, as cairn computes key ids).
+fn write_keyless_link(
+    ctx: &Ctx,
+    doc: &LinkDocument<'_>,
+    args: &KeylessArgs,
+    products: &Artifacts,
+    out: &Path,
+) -> anyhow::Result<WrittenLink> {
+    let subject_sha256: [u8; 32] = products
+        .map
+        .values()
+        .find_map(|d| d.iter().find(|(a, _)| *a == HashAlgorithm::Sha256))
+        .and_then(|(_, hex_digest)| hex::decode(hex_digest).ok()?.try_into().ok())
+        .ok_or_else(|| {
+            with_hint(
+                anyhow::anyhow!("--keyless needs a product with a sha256 digest; none was recorded"),
+                "check the -p paths (and keep sha256 in --hash): the bundle is checked against a subject",
+            )
+        })?;
+    let payload = doc.statement_json();
+    let (signed, _) = args.signing_args().sign(
+        ctx,
+        cairn_sigstore::Payload::Dsse {
+            payload_type: IN_TOTO_PAYLOAD_TYPE,
+            payload: &payload,
+            subject_sha256,
+        },
+    )?;
+    let keyid = bundle_key_id(&signed.json).context("cannot read the signed bundle")?;
+    let path = out.join(link_file_name(doc.name, Some(keyid.as_str())));
+    let mut bytes = signed.json;
+    bytes.push(b'\n');
+    cairn_record::write_atomic(&path, &bytes)?;
+    Ok(WrittenLink {
+        path,
+        keyid: Some(keyid.as_str().to_owned()),
+        keyless: Some(KeylessReport {
+            identity: signed.identity,
+            issuer: signed.issuer,
+            log_index: signed.log_index,
+        }),
+    })
+}
+
+/// cairn's key id (the rule `cairn key id` uses) of the key certified by a bundle's leaf
+/// certificate: the ephemeral keyless signing key.
+pub fn bundle_key_id(bundle: &[u8]) -> anyhow::Result<cairn_sign::KeyId> {
+    use base64::Engine;
+    use x509_cert::der::{Decode, Encode};
+    let v: serde_json::Value = serde_json::from_slice(bundle)?;
+    let material = &v["verificationMaterial"];
+    let raw = material["certificate"]["rawBytes"]
+        .as_str()
+        .or_else(|| material["x509CertificateChain"]["certificates"][0]["rawBytes"].as_str())
+        .context("the bundle has no certificate")?;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .context("the certificate is not base64")?;
+    let cert = x509_cert::Certificate::from_der(&der).context("unreadable certificate")?;
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .context("unreadable certificate key")?;
+    let key = cairn_sign::PublicKey::from_spki_der(&spki).context("unsupported certificate key")?;
+    Ok(key.key_id(cairn_sign::KeyIdRule::Securesystemslib1))
 }
 
 /// The `--json` report of `run` and `record stop`.
@@ -383,6 +601,9 @@ pub struct LinkReport {
     pub return_value: Option<i32>,
     /// Warnings about artifacts not recorded.
     pub notices: Vec<String>,
+    /// Keyless signing details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<KeylessReport>,
 }
 
 impl RunArgs {
@@ -397,7 +618,8 @@ impl RunArgs {
             anyhow::bail!("--no-command given together with a command");
         }
         let options = self.artifacts.options()?;
-        let signer = load_signer(self.output.key.as_deref())?;
+        self.output.check(!self.products.products.is_empty())?;
+        let key = load_signer(self.output.key.as_deref())?;
         check_out_dir(&self.output.out)?;
         let variables = self.artifacts.variables(ctx);
 
@@ -453,7 +675,14 @@ impl RunArgs {
             materials: ArtifactsRef::Recorded(&materials),
             products: ArtifactsRef::Recorded(&products),
         };
-        let written = write_link(&doc, self.output.format, signer.as_ref(), &self.output.out)?;
+        let written = write_link(
+            ctx,
+            &doc,
+            self.output.format,
+            self.output.signer(key.as_ref()),
+            &products,
+            &self.output.out,
+        )?;
         let exit = info.outcome.as_ref().map(|o| o.exit);
         if ctx.json {
             let mut notices: Vec<String> =
@@ -468,11 +697,20 @@ impl RunArgs {
                 products: products.map.len(),
                 return_value: exit.map(|e| e.return_value()),
                 notices,
+                keyless: written.keyless.clone(),
             })?;
         }
-        let signed = match &written.keyid {
-            Some(id) => format!("signed by {}", &id[..id.len().min(8)]),
-            None => "unsigned".to_owned(),
+        let signed = match (&written.keyid, &written.keyless) {
+            (_, Some(k)) => format!(
+                "signed keyless as {} (issuer {}){}",
+                k.identity.as_deref().unwrap_or("?"),
+                k.issuer.as_deref().unwrap_or("?"),
+                k.log_index
+                    .map(|i| format!(", transparency log index {i}"))
+                    .unwrap_or_default()
+            ),
+            (Some(id), None) => format!("signed by {}", &id[..id.len().min(8)]),
+            (None, None) => "unsigned".to_owned(),
         };
         ctx.info(format!("wrote {} ({signed})", written.path.display()));
         match exit {

@@ -100,3 +100,13 @@ fn metablock_and_statement_equal_the_value_path() {
     let st: Value = serde_json::from_slice(&doc.statement_json()).unwrap();
     assert_eq!(st, link_statement(&link));
 }
+
+proptest::proptest! {
+    #[test]
+    fn canonical_strings_match_the_model(s in "\\PC*|[\"\\\\\n\t\u{0}-\u{1f}a-z]*") {
+        let mut ours = Vec::new();
+        push_canonical_str(&mut ours, &s);
+        let model = cairn_model::canonical::to_vec(&Value::String(s.clone())).unwrap();
+        proptest::prop_assert_eq!(ours, model);
+    }
+}
