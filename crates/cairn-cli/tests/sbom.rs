@@ -495,3 +495,109 @@ fn registry_images_give_the_same_sbom_as_the_layout_they_were_pushed_from() {
     let (forced, _) = content_of(&format!("registry:{}", remote("single")), &[], tmp.path());
     assert_eq!(forced, from_layout);
 }
+
+/// A registry that serves one image whose layer blob was swapped for other bytes of the same
+/// size after the manifest was written (a compromised mirror or storage): the scan must fail
+/// with exit 2 and name the digest mismatch, and write no document.
+#[test]
+fn a_registry_serving_a_tampered_layer_is_refused() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use image::{gzip, layer};
+    use sha2::{Digest, Sha256};
+
+    let fx = testdata().join("sbom-fixtures");
+    let honest = gzip(&layer(Some(&fx.join("rootfs-alpine")), ".", &[]));
+    let evil = {
+        let status = b"P:evil\nV:6.6.6\n\n";
+        let mut l = gzip(&layer(None, ".", &[("lib/apk/db/installed", status)]));
+        l.resize(honest.len(), 0); // same size: only the digest tells them apart
+        l
+    };
+    let digest = |b: &[u8]| format!("sha256:{}", hex::encode(Sha256::digest(b)));
+    let config =
+        br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest(&honest), "size": honest.len()}],
+    })
+    .to_string()
+    .into_bytes();
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = listener.local_addr().expect("addr").to_string();
+    let (m, l_digest, c_digest) = (manifest.clone(), digest(&honest), digest(config));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            let mut parts = request.split_whitespace();
+            let method = parts.next().unwrap_or("");
+            let path = parts.next().unwrap_or("");
+            let (status, ctype, body): (&str, &str, &[u8]) = if path == "/v2/" {
+                ("200 OK", "application/json", b"{}")
+            } else if path == "/v2/app/manifests/1" || path.ends_with(&digest(&m)) {
+                ("200 OK", "application/vnd.oci.image.manifest.v1+json", &m)
+            } else if path.ends_with(&l_digest) {
+                ("200 OK", "application/octet-stream", &evil)
+            } else if path.ends_with(&c_digest) {
+                ("200 OK", "application/octet-stream", config)
+            } else {
+                (
+                    "404 Not Found",
+                    "application/json",
+                    b"{\"errors\":[{\"code\":\"NOT_FOUND\"}]}",
+                )
+            };
+            let extra = if ctype.contains("manifest") {
+                format!("Docker-Content-Digest: {}\r\n", digest(&m))
+            } else {
+                String::new()
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{extra}Connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            if method != "HEAD" {
+                let _ = conn.write_all(body);
+            }
+        }
+    });
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out_file = tmp.path().join("sbom.json");
+    let out = cairn(
+        &[
+            "sbom",
+            &format!("{host}/app:1"),
+            "--out",
+            out_file.to_str().expect("utf8"),
+            "--registry-attempts",
+            "1",
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot read layer 0"), "{err}");
+    assert!(
+        err.contains("digest") && err.contains(&digest(&honest)),
+        "{err}"
+    );
+    assert!(!out_file.exists(), "no document from a tampered image");
+    assert!(!err.contains("evil"), "{err}");
+}
