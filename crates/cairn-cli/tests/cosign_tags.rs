@@ -516,3 +516,58 @@ fn cosign_sig_and_key_signed_att_follow_the_signer_rules() {
     let (out, _) = verify(&e, &dst, &offline);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
 }
+
+#[test]
+fn cosign_tags_on_a_registry_are_evaluated() {
+    let Some(reg) =
+        cairn_testkit::registry::Registry::start("cosign_tags_on_a_registry_are_evaluated")
+    else {
+        return;
+    };
+    let e = env();
+    let dir = e.dir.path().join("img");
+    let img = image(&dir, "v1");
+    let st = e.statement(&img, "https://slsa.dev/provenance/v1", provenance());
+    cosign_tag(
+        &dir,
+        &img,
+        "att",
+        &[e.att_keyless("dev@cairn.test", &img, &st)],
+    );
+    cosign_tag(&dir, &img, "sig", &[e.sig_key(&img.digest.to_string())]);
+    // Push image and cosign tags to the registry (docker-registry keeps tags and digests).
+    let client = cairn_oci::Client::new(
+        cairn_oci::ClientConfig::default(),
+        std::sync::Arc::new(cairn_oci::auth::Anonymous),
+    )
+    .unwrap();
+    let repo = client.repository(&reg.host(), "team/app").unwrap();
+    let report = cairn_oci::copy(
+        &Layout::open(&dir).unwrap(),
+        &img.digest,
+        &repo,
+        Some("v1"),
+        &cairn_oci::CopyOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(report.cosign_tags.len(), 2, "{report:?}");
+    let issuer = e.stack.issuer();
+    let policy = e.policy(
+        "p.yaml",
+        &format!(
+            "version: 1\nsigners:\n  - name: dev\n    identity: dev@cairn.test\n    issuer: {issuer}\n  - name: ci\n    key: ci.pub\nrequirements:\n  - name: provenance\n    predicateType: slsa\n    signers: [dev]\n"
+        ),
+    );
+    let (out, v) = verify(&e, &format!("{}/team/app:v1", reg.host()), &policy);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let atts = v["subjects"][0]["attestations"].as_array().unwrap();
+    assert_eq!(atts.len(), 2, "{v}");
+    assert!(atts.iter().all(|a| a["verified"] == true), "{v}");
+    assert!(
+        atts.iter().all(|a| a["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("cosign tag sha256-")),
+        "{v}"
+    );
+}

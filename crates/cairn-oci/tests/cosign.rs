@@ -122,6 +122,30 @@ fn sig_becomes_a_message_signature_over_the_payload() {
 }
 
 #[test]
+fn timestamp_annotation_becomes_timestamp_verification_data() {
+    let f = found(
+        EvidenceFormat::DsseEnvelope,
+        ENVELOPE,
+        &[(
+            "dev.sigstore.cosign/rfc3161timestamp",
+            json!({"SignedRFC3161Timestamp": STANDARD.encode(b"tst")}).to_string(),
+        )],
+    );
+    let c = to_bundle(&f).expect("converts");
+    assert!(!c.has_tlog_entry);
+    let b: Value = serde_json::from_slice(&c.bundle).expect("json");
+    assert_eq!(
+        b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]["signedTimestamp"],
+        STANDARD.encode(b"tst")
+    );
+    assert_eq!(
+        b["verificationMaterial"]["tlogEntries"],
+        json!([]),
+        "no log entry without a Rekor bundle annotation"
+    );
+}
+
+#[test]
 fn malformed_annotations_are_errors() {
     let sig = ("dev.cosignproject.cosign/signature", STANDARD.encode(b"s"));
     type Case<'a> = (EvidenceFormat, &'a [u8], Vec<(&'a str, String)>);
