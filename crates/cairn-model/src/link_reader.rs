@@ -40,18 +40,167 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::canonical::{self, CanonicalError};
-use crate::digest::DigestSet;
+use crate::digest::{DigestError, DigestSet, validate_digest};
 use crate::json::{JsonError, MAX_DEPTH, MAX_DOCUMENT_BYTES};
 use crate::link::Link;
-use crate::metablock::{MetablockSignature, MetadataError, MetadataType};
+use crate::metablock::{ArtifactList, MetablockSignature, MetadataError, MetadataType};
+
+/// The digests of one artifact, compactly: sorted `(algorithm, digest)` pairs in one boxed
+/// slice. Equal to a [`DigestSet`] in content (see [`ArtifactDigests::to_digest_set`]), about a
+/// quarter of its memory: a `DigestSet` is a `BTreeMap`, whose first node is allocated for
+/// eleven entries, and links carry tens of thousands of one-entry sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArtifactDigests(Box<[(Box<str>, Box<str>)]>);
+
+impl ArtifactDigests {
+    /// No digest at all.
+    pub fn new() -> Self {
+        ArtifactDigests::default()
+    }
+
+    /// One SHA-256 digest.
+    pub fn sha256(digest: &[u8; 32]) -> Self {
+        ArtifactDigests(Box::new([("sha256".into(), hex::encode(digest).into())]))
+    }
+
+    /// From an algorithm -> digest map, without validating (see [`ArtifactDigests::validate`]).
+    pub fn from_map_unchecked(map: BTreeMap<String, String>) -> Self {
+        ArtifactDigests(map.into_iter().map(|(a, v)| (a.into(), v.into())).collect())
+    }
+
+    /// The digest for `algorithm`, if present.
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(a, _)| &**a == algorithm)
+            .map(|(_, v)| &**v)
+    }
+
+    /// `(algorithm, digest)` pairs in algorithm order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(a, v)| (&**a, &**v))
+    }
+
+    /// Number of algorithms.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there is no digest at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Checks every entry as [`DigestSet::validate`] does.
+    pub fn validate(&self) -> Result<(), DigestError> {
+        self.iter().try_for_each(|(a, v)| validate_digest(a, v))
+    }
+
+    /// As [`DigestSet::matches`]: at least one shared algorithm, and agreement on every one.
+    pub fn matches(&self, other: &ArtifactDigests) -> bool {
+        let mut shared = 0;
+        for (alg, v) in self.iter() {
+            if let Some(w) = other.get(alg) {
+                if v != w {
+                    return false;
+                }
+                shared += 1;
+            }
+        }
+        shared > 0
+    }
+
+    /// The same digests as a [`DigestSet`].
+    pub fn to_digest_set(&self) -> DigestSet {
+        DigestSet::from_map_unchecked(
+            self.iter()
+                .map(|(a, v)| (a.to_owned(), v.to_owned()))
+                .collect(),
+        )
+    }
+}
+
+impl From<&DigestSet> for ArtifactDigests {
+    fn from(set: &DigestSet) -> Self {
+        ArtifactDigests(set.iter().map(|(a, v)| (a.into(), v.into())).collect())
+    }
+}
+
+impl fmt::Display for ArtifactDigests {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (a, v)) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{a}:{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Artifacts of one side of a link, by path.
+pub type Artifacts = BTreeMap<String, ArtifactDigests>;
+
+/// A legacy link as this reader produces it: [`Link`] with compact digests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadLink {
+    /// The step name.
+    pub name: String,
+    /// The command run.
+    pub command: Vec<String>,
+    /// Artifacts consumed.
+    pub materials: Artifacts,
+    /// Artifacts produced.
+    pub products: Artifacts,
+    /// `return-value`, `stdout`, `stderr`.
+    pub byproducts: Map<String, Value>,
+    /// What the functionary recorded of its environment.
+    pub environment: Map<String, Value>,
+    /// Fields the link schema does not name.
+    pub extra: Map<String, Value>,
+}
+
+impl ReadLink {
+    /// Checks every material and product digest (as [`Link::validate_digests`]).
+    pub fn validate_digests(&self) -> Result<(), MetadataError> {
+        for (list, artifacts) in [
+            (ArtifactList::Materials, &self.materials),
+            (ArtifactList::Products, &self.products),
+        ] {
+            for (path, digests) in artifacts {
+                digests.validate().map_err(|source| MetadataError::Digest {
+                    list,
+                    artifact: path.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The same link as a [`Link`].
+    pub fn into_link(self) -> Link {
+        let sets = |a: Artifacts| -> BTreeMap<String, DigestSet> {
+            a.into_iter().map(|(p, d)| (p, d.to_digest_set())).collect()
+        };
+        let mut link = Link::new(self.name);
+        link.command = self.command;
+        link.materials = sets(self.materials);
+        link.products = sets(self.products);
+        link.byproducts = self.byproducts;
+        link.environment = self.environment;
+        link.extra = self.extra;
+        link
+    }
+}
 
 /// A link metablock read in one pass: the typed link, the signatures, and the canonical bytes
 /// the signatures cover.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinkMetablock {
-    /// The typed link. Its digests are not validated yet (see [`Link::validate_digests`]): a
-    /// signature check comes first.
-    pub link: Link,
+    /// The typed link. Its digests are not validated yet (see [`ReadLink::validate_digests`]):
+    /// a signature check comes first.
+    pub link: ReadLink,
     /// The signatures, as received.
     pub signatures: Vec<MetablockSignature>,
     signed_bytes: Vec<u8>,
@@ -65,7 +214,7 @@ impl LinkMetablock {
 
     /// Drops the canonical bytes (they are only needed for the signature check) and returns the
     /// link and the signatures.
-    pub fn into_parts(self) -> (Link, Vec<MetablockSignature>) {
+    pub fn into_parts(self) -> (ReadLink, Vec<MetablockSignature>) {
         (self.link, self.signatures)
     }
 }
@@ -125,7 +274,7 @@ pub fn read_link_metablock(bytes: &[u8]) -> Result<LinkMetablock, LinkReadError>
 /// Reads a bare legacy link (`{"_type": "link", ...}`, the payload of a DSSE-wrapped link) into
 /// its typed view, with the rules of [`read_link_metablock`]. A JSON document that is not a
 /// link gives [`LinkReadError::NotALinkMetablock`].
-pub fn read_link(bytes: &[u8]) -> Result<Link, LinkReadError> {
+pub fn read_link(bytes: &[u8]) -> Result<ReadLink, LinkReadError> {
     check_size(bytes)?;
     let not_link = Cell::new(false);
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -172,7 +321,7 @@ enum Field {
     /// A string (`_type`, `name`).
     Str(String),
     /// An object of artifacts (`materials`, `products`), sorted by path.
-    Artifacts(BTreeMap<String, DigestSet>),
+    Artifacts(Artifacts),
     /// Anything else, as a value.
     Other(Value),
 }
@@ -449,33 +598,38 @@ impl<'de> Visitor<'de> for ArtifactsSeed {
 struct DigestSeed;
 
 impl<'de> DeserializeSeed<'de> for DigestSeed {
-    type Value = DigestSet;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<DigestSet, D::Error> {
+    type Value = ArtifactDigests;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<ArtifactDigests, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DigestSeed {
-    type Value = DigestSet;
+    type Value = ArtifactDigests;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object of algorithm to hex digest")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DigestSet, A::Error> {
-        let mut out = BTreeMap::new();
-        while let Some(alg) = map.next_key::<String>()? {
-            let hex: String = map.next_value()?;
-            match out.entry(alg) {
-                std::collections::btree_map::Entry::Vacant(slot) => {
-                    slot.insert(hex);
-                }
-                std::collections::btree_map::Entry::Occupied(slot) => {
-                    return Err(duplicate(slot.key()));
-                }
-            }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ArtifactDigests, A::Error> {
+        let Some(alg) = map.next_key::<Box<str>>()? else {
+            return Ok(ArtifactDigests::default());
+        };
+        let first = (alg, map.next_value::<Box<str>>()?);
+        let Some(alg) = map.next_key::<Box<str>>()? else {
+            // The common case: one algorithm, one exact-size allocation.
+            return Ok(ArtifactDigests(Box::new([first])));
+        };
+        let mut out = vec![first, (alg, map.next_value::<Box<str>>()?)];
+        while let Some(alg) = map.next_key::<Box<str>>()? {
+            let hex = map.next_value::<Box<str>>()?;
+            out.push((alg, hex));
         }
-        Ok(DigestSet::from_map_unchecked(out))
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(duplicate(&w[0].0));
+        }
+        Ok(ArtifactDigests(out.into_boxed_slice()))
     }
 }
 
@@ -620,14 +774,13 @@ fn shape(message: impl Into<String>) -> MetadataError {
 
 /// The typed link from its fields. `null` or a missing field is an empty list or object, as
 /// in-toto's readers treat them; any other wrong JSON type is an error.
-fn into_link(mut fields: Fields) -> Result<Link, MetadataError> {
+fn into_link(mut fields: Fields) -> Result<ReadLink, MetadataError> {
     let name = match fields.remove("name") {
         Some(Field::Str(s)) => s,
         _ => return Err(shape("name is missing or not a string")),
     };
-    let mut link = Link::new(name);
     fields.remove("_type");
-    link.command = match fields.remove("command") {
+    let command = match fields.remove("command") {
         None | Some(Field::Other(Value::Null)) => Vec::new(),
         Some(Field::Other(Value::Array(items))) => items
             .into_iter()
@@ -639,26 +792,21 @@ fn into_link(mut fields: Fields) -> Result<Link, MetadataError> {
             .ok_or_else(|| shape("command is not a list of strings"))?,
         Some(_) => return Err(shape("command is not a list of strings")),
     };
-    for (field, target) in [
-        ("byproducts", &mut link.byproducts),
-        ("environment", &mut link.environment),
-    ] {
-        *target = match fields.remove(field) {
-            None | Some(Field::Other(Value::Null)) => Map::new(),
-            Some(Field::Other(Value::Object(m))) => m,
-            Some(_) => return Err(shape(format!("{field} is not an object"))),
-        };
-    }
-    for (field, target) in [
-        ("materials", &mut link.materials),
-        ("products", &mut link.products),
-    ] {
-        *target = match fields.remove(field) {
-            None | Some(Field::Other(Value::Null)) => BTreeMap::new(),
-            Some(Field::Artifacts(m)) => m,
-            Some(_) => return Err(shape(format!("{field} is not an object"))),
-        };
-    }
+    let mut object = |field: &str| match fields.remove(field) {
+        None | Some(Field::Other(Value::Null)) => Ok(Map::new()),
+        Some(Field::Other(Value::Object(m))) => Ok(m),
+        Some(_) => Err(shape(format!("{field} is not an object"))),
+    };
+    let byproducts = object("byproducts")?;
+    let environment = object("environment")?;
+    let mut artifacts = |field: &str| match fields.remove(field) {
+        None | Some(Field::Other(Value::Null)) => Ok(Artifacts::new()),
+        Some(Field::Artifacts(m)) => Ok(m),
+        Some(_) => Err(shape(format!("{field} is not an object"))),
+    };
+    let materials = artifacts("materials")?;
+    let products = artifacts("products")?;
+    let mut extra = Map::new();
     for (key, field) in fields {
         let value = match field {
             Field::Str(s) => Value::String(s),
@@ -667,18 +815,25 @@ fn into_link(mut fields: Fields) -> Result<Link, MetadataError> {
                 map.into_iter()
                     .map(|(path, digests)| {
                         let digests = digests
-                            .into_map()
-                            .into_iter()
-                            .map(|(alg, hex)| (alg, Value::String(hex)))
+                            .iter()
+                            .map(|(alg, hex)| (alg.to_owned(), Value::String(hex.to_owned())))
                             .collect();
                         (path, Value::Object(digests))
                     })
                     .collect(),
             ),
         };
-        link.extra.insert(key, value);
+        extra.insert(key, value);
     }
-    Ok(link)
+    Ok(ReadLink {
+        name,
+        command,
+        materials,
+        products,
+        byproducts,
+        environment,
+        extra,
+    })
 }
 
 #[cfg(test)]
@@ -697,7 +852,10 @@ mod tests {
             "{doc}"
         );
         assert_eq!(fast.signatures, slow.signatures);
-        assert_eq!(fast.link, Link::from_signed(&slow.signed).unwrap());
+        assert_eq!(
+            fast.link.into_link(),
+            Link::from_signed(&slow.signed).unwrap()
+        );
     }
 
     #[test]
@@ -835,12 +993,45 @@ mod tests {
     }
 
     #[test]
+    fn compact_digests_equal_digest_sets() {
+        let sha512 = "ab".repeat(64);
+        let doc = format!(
+            r#"{{"_type": "link", "name": "x", "products": {{"a": {{"sha512": "{sha512}", "sha256": "{HEX}", "md5": "{}"}}, "e": {{}}}}}}"#,
+            "cd".repeat(16)
+        );
+        let link = read_link(doc.as_bytes()).unwrap();
+        let a = &link.products["a"];
+        let algs: Vec<&str> = a.iter().map(|(alg, _)| alg).collect();
+        assert_eq!(algs, ["md5", "sha256", "sha512"]);
+        assert_eq!(ArtifactDigests::from(&a.to_digest_set()), *a);
+        assert_eq!(a.to_string(), a.to_digest_set().to_string());
+        assert!(a.validate().is_ok());
+        assert!(link.products["e"].is_empty());
+        let only256 = ArtifactDigests::from_map_unchecked(BTreeMap::from([(
+            "sha256".to_owned(),
+            HEX.to_owned(),
+        )]));
+        assert!(a.matches(&only256) && only256.matches(a));
+        assert!(!a.matches(&ArtifactDigests::sha256(&[0; 32])));
+        assert!(!a.matches(&ArtifactDigests::new()));
+        let bad = ArtifactDigests::from_map_unchecked(BTreeMap::from([(
+            "sha256".to_owned(),
+            "ABC".to_owned(),
+        )]));
+        assert!(bad.validate().is_err());
+    }
+
+    #[test]
     fn reads_bare_links() {
         let doc = format!(
             r#"{{"_type": "link", "name": "x", "products": {{"a": {{"sha256": "{HEX}"}}}}}}"#
         );
         let link = read_link(doc.as_bytes()).unwrap();
         assert_eq!(link.products["a"].get("sha256"), Some(HEX));
+        assert_eq!(
+            link.products["a"].to_digest_set(),
+            DigestSet::with("sha256", HEX).unwrap()
+        );
         assert_eq!(
             read_link(br#"{"_type": "layout"}"#),
             Err(LinkReadError::NotALinkMetablock)

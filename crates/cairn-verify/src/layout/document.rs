@@ -18,8 +18,7 @@ use cairn_model::bundle::Bundle;
 use cairn_model::digest::DigestSet;
 use cairn_model::dsse::{Envelope, IN_TOTO_PAYLOAD_TYPE};
 use cairn_model::json;
-use cairn_model::link::Link;
-use cairn_model::link_reader::{self, LinkMetablock, LinkReadError};
+use cairn_model::link_reader::{self, ArtifactDigests, LinkMetablock, LinkReadError, ReadLink};
 use cairn_model::metablock::{Metablock, MetablockSignature};
 use cairn_sign::{
     KeyId, KeyMatch, MAX_SIGNATURES, PublicKey, RejectReason, Rejection, SignatureMatch,
@@ -123,7 +122,7 @@ enum Body {
     /// A link metablock, read in one pass.
     LinkMetablock(LinkMetablock),
     /// A DSSE envelope whose payload is a legacy link, read in one pass.
-    DsseLink(Envelope, Link),
+    DsseLink(Envelope, ReadLink),
     /// A Sigstore bundle with a link Statement.
     Bundle(Box<LinkBundle>),
     /// Anything else, as a JSON value.
@@ -455,7 +454,7 @@ fn payload_of(kind: Kind, value: Value) -> Result<Payload, DocumentError> {
 }
 
 /// The verifier's view of a typed link, digests validated.
-fn link_data(link: Link) -> Result<Payload, DocumentError> {
+fn link_data(link: ReadLink) -> Result<Payload, DocumentError> {
     link.validate_digests()
         .map_err(|e| link_err(error_text(&e)))?;
     Ok(Payload::Link(LinkData {
@@ -711,7 +710,7 @@ fn link_from_legacy(signed: Value) -> Result<LinkData, DocumentError> {
                         ))),
                     })
                     .collect::<Result<BTreeMap<_, _>, _>>()?;
-                let set = DigestSet::from_map_unchecked(digests);
+                let set = ArtifactDigests::from_map_unchecked(digests);
                 set.validate()
                     .map_err(|e| link_err(format!("{field} {path:?}: {e}")))?;
                 Ok((path, set))
@@ -760,7 +759,10 @@ fn descriptor_map(list: Option<&Value>, what: &str) -> Result<ArtifactMap, Docum
         digest.validate().map_err(|e| DocumentError::Link {
             message: format!("{what}[{i}].digest: {e}"),
         })?;
-        if out.insert(name.to_owned(), digest).is_some() {
+        if out
+            .insert(name.to_owned(), ArtifactDigests::from(&digest))
+            .is_some()
+        {
             return Err(DocumentError::Link {
                 message: format!("{what} lists {name:?} twice"),
             });

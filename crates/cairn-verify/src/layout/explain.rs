@@ -1,7 +1,7 @@
 //! Turns a [`QueueReport`] into checks a release engineer can read: which rule failed, which
 //! artifacts it caught, where each one came from, and why no earlier rule accounted for it.
 
-use cairn_model::digest::DigestSet;
+use cairn_model::link_reader::ArtifactDigests;
 use cairn_model::rule::ArtifactRule;
 
 use super::rules::{
@@ -25,7 +25,7 @@ fn plural(role: ArtifactRole) -> &'static str {
 }
 
 /// `sha256:74dc3727c6e8…` for the human view.
-pub(crate) fn short_digest(d: &DigestSet) -> String {
+pub(crate) fn short_digest(d: &ArtifactDigests) -> String {
     match d.iter().next() {
         Some((alg, hex)) => format!("{alg}:{}", abbreviate(hex)),
         None => "(no digest)".to_owned(),
@@ -33,7 +33,7 @@ pub(crate) fn short_digest(d: &DigestSet) -> String {
 }
 
 /// The first algorithm on which two digest sets differ, rendered for both.
-fn digest_difference(ours: Option<&DigestSet>, theirs: &DigestSet) -> String {
+fn digest_difference(ours: Option<&ArtifactDigests>, theirs: &ArtifactDigests) -> String {
     let Some(ours) = ours else {
         return format!("theirs {}", short_digest(theirs));
     };
@@ -49,7 +49,7 @@ fn digest_difference(ours: Option<&DigestSet>, theirs: &DigestSet) -> String {
     format!("digest sets differ ({} vs {})", algs(theirs), algs(ours))
 }
 
-fn algs(d: &DigestSet) -> String {
+fn algs(d: &ArtifactDigests) -> String {
     d.iter().map(|(a, _)| a).collect::<Vec<_>>().join("+")
 }
 
@@ -71,7 +71,7 @@ pub(crate) fn artifact_ref(
     step: &str,
     role: ArtifactRole,
     path: &str,
-    d: Option<&DigestSet>,
+    d: Option<&ArtifactDigests>,
 ) -> ArtifactRef {
     ArtifactRef {
         step: step.to_owned(),
@@ -335,11 +335,11 @@ mod tests {
     #[test]
     fn explanations_never_slice_inside_a_character() {
         // Unknown digest algorithms may carry any text; abbreviations must stay char-safe.
-        let odd = DigestSet::from_map_unchecked(BTreeMap::from([(
+        let odd = ArtifactDigests::from_map_unchecked(BTreeMap::from([(
             "x-custom".to_owned(),
             "é".repeat(20),
         )]));
-        let other = DigestSet::from_map_unchecked(BTreeMap::from([(
+        let other = ArtifactDigests::from_map_unchecked(BTreeMap::from([(
             "x-custom".to_owned(),
             "ü".repeat(20),
         )]));
@@ -379,6 +379,6 @@ mod tests {
         let text = format!("{:?}", check.children[1].evidence);
         assert!(text.contains("digest changed"), "{text}");
         assert_eq!(prefix("ééé", 2), "éé");
-        assert_eq!(short_digest(&DigestSet::new()), "(no digest)");
+        assert_eq!(short_digest(&ArtifactDigests::new()), "(no digest)");
     }
 }

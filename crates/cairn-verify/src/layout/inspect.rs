@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cairn_model::digest::DigestSet;
+use cairn_model::link_reader::ArtifactDigests;
 use sha2::{Digest, Sha256};
 
 use super::glob::Pattern;
@@ -189,7 +189,7 @@ pub fn record(root: &Path) -> Result<ArtifactMap, InspectionError> {
     Ok(out)
 }
 
-fn hash_file(path: &Path) -> Result<DigestSet, InspectionError> {
+fn hash_file(path: &Path) -> Result<ArtifactDigests, InspectionError> {
     let mut file = std::fs::File::open(path).map_err(|source| InspectionError::Record {
         path: path.to_path_buf(),
         source,
@@ -209,7 +209,7 @@ fn hash_file(path: &Path) -> Result<DigestSet, InspectionError> {
         hasher.update(&buf[..n]);
     }
     let digest: [u8; 32] = hasher.finalize().into();
-    Ok(DigestSet::sha256(&digest))
+    Ok(ArtifactDigests::sha256(&digest))
 }
 
 #[cfg(test)]

@@ -22,14 +22,14 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use cairn_model::digest::DigestSet;
+use cairn_model::link_reader::ArtifactDigests;
 use cairn_model::rule::{ArtifactRule, DestinationType};
 
 use super::glob::Pattern;
 use crate::verdict::ArtifactRole;
 
 /// Artifacts of one side of a link: normalised path -> digests.
-pub type ArtifactMap = BTreeMap<String, DigestSet>;
+pub type ArtifactMap = BTreeMap<String, ArtifactDigests>;
 
 /// Where the engine finds the artifacts of steps and inspections by name.
 pub trait LinkSet {
@@ -193,7 +193,7 @@ pub(crate) enum Consumption {
         step: String,
         role: ArtifactRole,
         path: String,
-        theirs: DigestSet,
+        theirs: ArtifactDigests,
     },
     /// CREATE: the path is a material too (or not a product).
     NotCreated { is_material: bool, is_product: bool },
@@ -309,7 +309,7 @@ pub fn apply(
     // The queue is the item's artifacts in path order with a liveness flag: rules walk it in
     // order, which lets MATCH merge-join against the (equally ordered) destination list
     // instead of looking every path up.
-    let entries: Vec<(&str, &DigestSet)> = own.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let entries: Vec<(&str, &ArtifactDigests)> = own.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut alive = vec![true; entries.len()];
     let mut results = Vec::with_capacity(rules.len());
     for (index, rule) in rules.iter().enumerate() {

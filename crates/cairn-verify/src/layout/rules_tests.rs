@@ -1,7 +1,7 @@
 use super::*;
 
-fn d(c: char) -> DigestSet {
-    DigestSet::from_map_unchecked(BTreeMap::from([(
+fn d(c: char) -> ArtifactDigests {
+    ArtifactDigests::from_map_unchecked(BTreeMap::from([(
         "sha256".to_owned(),
         c.to_string().repeat(64),
     )]))
@@ -189,9 +189,9 @@ fn stops_at_first_failure_and_leftovers_are_allowed() {
 fn whole_digest_maps_are_compared() {
     let mut two = d('a');
     two = {
-        let mut m = two.into_map();
+        let mut m = two.to_digest_set().into_map();
         m.insert("sha512".into(), "f".repeat(128));
-        DigestSet::from_map_unchecked(m)
+        ArtifactDigests::from_map_unchecked(m)
     };
     let l = links(vec![
         ("a", arts(&[]), BTreeMap::from([("x".to_owned(), two)])),

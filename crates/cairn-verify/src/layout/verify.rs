@@ -853,8 +853,13 @@ fn byproducts(r: &inspect::InspectionRun) -> serde_json::Map<String, Value> {
 fn write_inspection_link(dir: &Path, data: &LinkData) -> std::io::Result<PathBuf> {
     let mut link = cairn_model::link::Link::new(data.name.clone());
     link.command = data.command.clone();
-    link.materials = data.artifacts.materials.clone();
-    link.products = data.artifacts.products.clone();
+    let sets = |a: &rules::ArtifactMap| {
+        a.iter()
+            .map(|(p, d)| (p.clone(), d.to_digest_set()))
+            .collect()
+    };
+    link.materials = sets(&data.artifacts.materials);
+    link.products = sets(&data.artifacts.products);
     link.byproducts = data.byproducts.clone();
     let mb = cairn_model::metablock::Metablock::unsigned(link.to_signed_value());
     let path = dir.join(format!("{}.link", data.name));
