@@ -6,7 +6,9 @@
 #   (b) two steps whose 50,000 artifacts are MATCHed across them
 #       (step 2 materials: MATCH * WITH PRODUCTS FROM step1, DISALLOW *)
 # Links and layouts are signed by the reference (`in-toto-sign`, Ed25519), so both verifiers
-# read the same bytes. Prints wall time (median of RUNS), peak RSS (GNU time), and ratios.
+# read the same bytes. Prints wall time and CPU time (user + system; medians of RUNS), peak RSS
+# (GNU time), the ratios, and the load average before and after (the machine may be shared: CPU
+# time is the steadier figure when other work competes for the cores).
 #
 # Usage: scripts/bench-verify.sh [--small]    (--small: 5,000 artifacts, for a smoke run)
 # Env:   RUNS (default 5), BENCH_DIR, KEEP=1, CAIRN (default target/release/cairn, built if
@@ -93,24 +95,30 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# run LABEL CMD...: prints "median_seconds max_rss_mb", checks the exit status is 0.
+# run CMD...: prints "median_wall_s median_cpu_s max_rss_mb", checks the exit status is 0.
 measure() {
-  local times=() rss=0
+  local times=() cpus=() rss=0
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>&1 || {
+    /usr/bin/time -f "%e %M %U %S" -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>&1 || {
       echo "FAILED: $*" >&2; cat "$WORK/cmd.out" >&2; exit 1; }
-    read -r t m <"$WORK/time.out"
-    times+=("$t"); (( m > rss )) && rss=$m
+    read -r t m u s <"$WORK/time.out"
+    times+=("$t"); cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
+    (( m > rss )) && rss=$m
   done
-  printf '%s %s\n' "$(printf '%s\n' "${times[@]}" | median)" "$(awk -v k="$rss" 'BEGIN {printf "%.0f", k/1024}')"
+  printf '%s %s %s\n' "$(printf '%s\n' "${times[@]}" | median)" \
+    "$(printf '%s\n' "${cpus[@]}" | median)" "$(awk -v k="$rss" 'BEGIN {printf "%.0f", k/1024}')"
 }
 
-printf '\n%-34s %10s %10s %12s %12s\n' "case ($N artifacts, $RUNS runs)" "cairn s" "ref s" "cairn MB" "ref MB"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {print (b > 0) ? a / b : 0}'; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\n%-24s %8s %8s %8s %8s %9s %9s\n' "case ($N, $RUNS runs)" "cairn s" "ref s" "cairn cpu" "ref cpu" "cairn MB" "ref MB"
 for case in one-step two-steps; do
   dir="$WORK/$case"
-  read -r ct cm < <(cd "$dir" && measure "$CAIRN" verify layout root.layout --layout-key "$WORK/owner.pub" --links . --no-inspection-links)
-  read -r pt pm < <(cd "$dir" && measure "$PEERS/in-toto-verify" -l root.layout --verification-keys "$WORK/owner.pub" --link-dir .)
-  printf '%-34s %10s %10s %12s %12s   time x%.1f, RSS x%.1f\n' "$case" "$ct" "$pt" "$cm" "$pm" \
-    "$(awk -v a="$pt" -v b="$ct" 'BEGIN {print (b > 0) ? a / b : 0}')" \
-    "$(awk -v a="$pm" -v b="$cm" 'BEGIN {print (b > 0) ? a / b : 0}')"
+  read -r ct cc cm < <(cd "$dir" && measure "$CAIRN" verify layout root.layout --layout-key "$WORK/owner.pub" --links . --no-inspection-links)
+  read -r pt pc pm < <(cd "$dir" && measure "$PEERS/in-toto-verify" -l root.layout --verification-keys "$WORK/owner.pub" --link-dir .)
+  printf '%-24s %8s %8s %8s %8s %9s %9s   wall x%.1f, cpu x%.1f, RSS cairn/ref %.2f\n' \
+    "$case" "$ct" "$pt" "$cc" "$pc" "$cm" "$pm" \
+    "$(ratio "$pt" "$ct")" "$(ratio "$pc" "$cc")" "$(ratio "$cm" "$pm")"
 done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
