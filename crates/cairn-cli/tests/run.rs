@@ -699,3 +699,110 @@ fn tampered_recording_state_is_rejected() {
     assert!(stderr(&o).contains("does not verify"), "{}", stderr(&o));
     assert!(links(t.path()).is_empty());
 }
+
+/// Starts `cairn run` over `dir`, waits until it holds `big` open (so the directory has been
+/// listed and `big`, first in name order, is being hashed), then calls `act`.
+fn while_hashing(t: &Path, big: &Path, act: impl FnOnce()) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .args([
+            "run",
+            "--step",
+            "v",
+            "-m",
+            "src",
+            "--format",
+            "legacy",
+            "--no-command",
+        ])
+        .current_dir(t)
+        .env_remove("CAIRN_KEY")
+        .env_remove("CAIRN_JSON")
+        // One worker: the files of a directory are hashed in name order, after its listing.
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let fd_dir = PathBuf::from(format!("/proc/{}/fd", child.id()));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = false;
+    while !seen && Instant::now() < deadline {
+        seen = std::fs::read_dir(&fd_dir)
+            .map(|fds| {
+                fds.flatten()
+                    .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|p| p == big))
+            })
+            .unwrap_or(false);
+        if !seen {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+    assert!(seen, "cairn never opened {}", big.display());
+    act();
+    child.wait_with_output().unwrap()
+}
+
+/// A sparse file that takes a while to hash (zeros are read from the page cache, not disk).
+fn big_sparse_file(path: &Path) {
+    std::fs::File::create(path)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+}
+
+#[test]
+fn a_file_deleted_mid_walk_is_skipped_with_a_warning_and_the_link_is_complete() {
+    let t = project();
+    let root = std::fs::canonicalize(t.path()).unwrap();
+    let big = root.join("src/0-big.bin");
+    big_sparse_file(&big);
+    let victim = root.join("src/victim.txt");
+    std::fs::write(&victim, b"here at listing time\n").unwrap();
+    let o = while_hashing(&root, &big, || std::fs::remove_file(&victim).unwrap());
+    // Documented: skipped with a warning; the link records everything else; exit 0.
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: src/victim.txt disappeared while recording; not recorded"),
+        "{}",
+        stderr(&o)
+    );
+    let links = links(&root);
+    assert_eq!(links, [root.join("v.link")]);
+    // A whole link (it parses), with exactly the files that were there to hash.
+    let s = &read_json(&links[0])["signed"];
+    let names: Vec<&String> = s["materials"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["src/0-big.bin", "src/a.txt", "src/b.txt"]);
+    assert_eq!(
+        s["materials"]["src/a.txt"]["sha256"],
+        sha256_hex(b"alpha\n")
+    );
+    let no_temp: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(no_temp.is_empty(), "{no_temp:?}");
+}
+
+#[test]
+fn a_directory_deleted_mid_walk_is_skipped_with_a_warning() {
+    let t = project();
+    let root = std::fs::canonicalize(t.path()).unwrap();
+    let big = root.join("src/0-big.bin");
+    big_sparse_file(&big);
+    std::fs::create_dir(root.join("src/sub")).unwrap();
+    std::fs::write(root.join("src/sub/x"), b"x").unwrap();
+    // src is listed (src/sub found, its walk scheduled) before src's own files are hashed.
+    let o = while_hashing(&root, &big, || {
+        std::fs::remove_dir_all(root.join("src/sub")).unwrap()
+    });
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: src/sub disappeared while recording; not recorded"),
+        "{}",
+        stderr(&o)
+    );
+    let s = &read_json(&root.join("v.link"))["signed"];
+    let names: Vec<&String> = s["materials"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["src/0-big.bin", "src/a.txt", "src/b.txt"]);
+}
