@@ -571,3 +571,70 @@ fn cosign_tags_on_a_registry_are_evaluated() {
         "{v}"
     );
 }
+
+/// A `.sig` layer written by a real cosign against the public-good instance in October 2021
+/// (keyless; fixture from sigstore-rs, see testdata/cosign-oci/MANIFEST.md). Its annotations
+/// are read as cosign wrote them (SET, entry body, hex log id, PEM certificate), but cosign
+/// logged signatures as `rekord` 0.0.1 entries until late 2021 (`hashedrekord` since), which
+/// the bundle verifier does not support: the layer is refused with that reason, never passed.
+#[test]
+fn real_2021_cosign_signature_layer_is_refused_with_the_reason() {
+    let fixture: Value = serde_json::from_slice(&cairn_testkit::read_testdata(
+        "cosign-oci/sigstore-rs-keyless-sig.json",
+    ))
+    .unwrap();
+    let payload = fixture["payload"].as_str().unwrap().as_bytes().to_vec();
+    let mut layer = Descriptor::for_bytes(fixture["layer_media_type"].as_str().unwrap(), &payload);
+    layer.annotations = serde_json::from_value(fixture["annotations"].clone()).unwrap();
+    let found = cairn_oci::discover::Found {
+        origin: cairn_oci::discover::Origin::CosignSignatureTag {
+            tag: "sha256-5f481572d088dc4023afb35fced9530ced3d9b03bf7299c6f492163cb9f0452e.sig"
+                .into(),
+        },
+        manifest: layer.digest.clone(),
+        layer,
+        format: cairn_oci::discover::EvidenceFormat::CosignSimpleSigning,
+        predicate_type: None,
+        bundle: None,
+        signer: Default::default(),
+        verified: false,
+        problem: None,
+        content: payload.clone(),
+    };
+    let c = cairn_oci::cosign::to_bundle(&found).unwrap();
+    let b: Value = serde_json::from_slice(&c.bundle).unwrap();
+    let entry = &b["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(
+        entry["kindVersion"],
+        json!({"kind": "rekord", "version": "0.0.1"})
+    );
+    assert_eq!(entry["logIndex"], "783607");
+    assert_eq!(
+        entry["logId"]["keyId"],
+        STANDARD.encode(
+            hex::decode("c0d23d6ad406973f9559f3ba2d1ca01f84147d8ffc5b8445c224f98b9591801d")
+                .unwrap()
+        )
+    );
+    let root = TrustedRoot::embedded(cairn_sigstore::Instance::PublicGood);
+    let v = cairn_sigstore::verify_bundle(
+        &c.bundle,
+        cairn_sigstore::Artifact::Bytes(&payload),
+        &cairn_sigstore::SignerPolicy::Certificate(cairn_sigstore::CertificatePolicy::new(
+            cairn_sigstore::Identity::exact("flavio@castelli.me"),
+            "https://github.com/login/oauth",
+        )),
+        &root,
+        cairn_sigstore::VerifyOptions {
+            now: chrono::Utc::now().timestamp(),
+            allow_missing_tlog: false,
+        },
+    )
+    .unwrap();
+    assert!(!v.verified);
+    let why = v
+        .first_failure()
+        .map(|c| c.detail.clone())
+        .unwrap_or_default();
+    assert!(why.contains("rekord/0.0.1"), "{why}");
+}
