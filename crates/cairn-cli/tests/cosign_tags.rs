@@ -500,6 +500,26 @@ fn cosign_sig_and_key_signed_att_follow_the_signer_rules() {
     let (out, v) = verify(&e, &r, &offline);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(v["passed"], true);
+    // The human view names each piece of evidence by where it was found and what it is.
+    let out = cairn(&[
+        "verify",
+        "image",
+        &r,
+        "--policy",
+        &offline,
+        "--trusted-root",
+        &e.root_arg(),
+        "--verbose-checks",
+    ]);
+    let human = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{human}");
+    assert!(
+        human.contains(&format!(
+            "cosign tag {}.sig layer",
+            img.digest.to_fallback_tag()
+        )) && human.contains("(cosign image signature)"),
+        "{human}"
+    );
 
     // Promotion carries the cosign tags with the image; the copy verifies the same way.
     let dst = format!("oci:{}:prod", e.dir.path().join("prod").display());

@@ -562,6 +562,11 @@ fn offline_key_attestation_needs_transparency_log_optional() {
 
     let out = cairn(&["verify", "image", &src, "--policy", &offline, "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let why = v["subjects"][0]["attestations"][0]["reason"]
+        .as_str()
+        .expect("reason");
+    assert!(why.contains("no transparency-log entry"), "{why}");
 
     // Promotion refuses with the strict policy (nothing written) and moves with the offline one.
     let dst = format!("oci:{}:prod", work.join("prod").display());

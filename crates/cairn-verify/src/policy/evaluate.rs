@@ -69,6 +69,9 @@ impl BundleInput {
     }
 }
 
+/// Appended to the reason of a key-signed bundle accepted without a log entry.
+const UNLOGGED: &str = "; no transparency-log entry (the signer allows it with transparencyLog: optional): when it was signed is unproven";
+
 /// `critical.type` of a cosign simple-signing payload.
 const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
 
@@ -149,11 +152,12 @@ pub fn evaluate(
     for (index, b) in bundles.iter().enumerate() {
         let (report, v, link) = verify_one(policy, subject, index, b, opts.trusted_root, now);
         let id = format!("attestations[{index}]");
-        let title = format!(
-            "{} ({})",
-            b.source,
-            report.predicate_type.as_deref().unwrap_or("unreadable")
-        );
+        let what = match (&report.predicate_type, &b.signed_payload) {
+            (Some(t), _) => t.as_str(),
+            (None, Some(_)) => "cosign image signature",
+            (None, None) => "unreadable",
+        };
+        let title = format!("{} ({what})", b.source);
         let mut c = if report.verified {
             Check::pass(id, title, report.reason.clone())
         } else {
@@ -288,6 +292,9 @@ fn verify_one(
             report.identity = Some(ok.identity.clone());
             report.verified = true;
             report.reason = format!("verified for signer {}", signer.name);
+            if model.verification_material.tlog_entries.is_empty() && is_key_bundle {
+                report.reason.push_str(UNLOGGED);
+            }
             let verified = Verified {
                 index,
                 signer: ok.signer,
@@ -406,9 +413,14 @@ fn simple_signature(
             subject.digest()
         );
     }
-    let is_key_bundle = cairn_model::json::from_slice::<cairn_model::bundle::Bundle>(&b.bytes)
-        .map(|m| m.verification_material.public_key.is_some())
-        .unwrap_or(false);
+    let (is_key_bundle, unlogged) =
+        match cairn_model::json::from_slice::<cairn_model::bundle::Bundle>(&b.bytes) {
+            Ok(m) => (
+                m.verification_material.public_key.is_some(),
+                m.verification_material.tlog_entries.is_empty(),
+            ),
+            Err(_) => (false, false),
+        };
     match first_signer(policy, &b.bytes, is_key_bundle, root, now, || {
         Artifact::Bytes(payload)
     }) {
@@ -418,7 +430,12 @@ fn simple_signature(
             report.identity = Some(ok.identity);
             report.verified = true;
             format!(
-                "cosign image signature verified for signer {name} (a signature, not an attestation: it meets no predicate requirement)"
+                "cosign image signature verified for signer {name} (a signature, not an attestation: it meets no predicate requirement){}",
+                if unlogged && is_key_bundle {
+                    UNLOGGED
+                } else {
+                    ""
+                }
             )
         }
         Err(why) => why,
