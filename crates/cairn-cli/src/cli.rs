@@ -74,6 +74,11 @@ pub enum Command {
     /// Verify artifacts (Sigstore bundles), in-toto layouts and images.
     #[command(subcommand)]
     Verify(commands::verify::VerifyCommand),
+    /// Sigstore trust material: refresh the trusted root and signing config through TUF.
+    ///
+    /// Example: cairn trust refresh --out trust_config.json
+    #[command(subcommand)]
+    Trust(commands::trust::TrustCommand),
     /// Author in-toto layouts: propose one from recorded links, sign it.
     #[command(subcommand)]
     Layout(commands::layout::LayoutCommand),

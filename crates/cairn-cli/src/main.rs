@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Run(cmd) => cmd.run(&ctx),
         Command::Record(cmd) => cmd.run(&ctx),
         Command::Verify(cmd) => cmd.run(&ctx),
+        Command::Trust(cmd) => cmd.run(&ctx),
         Command::Sign(cmd) => cmd.run(&ctx),
         Command::Attest(cmd) => cmd.run(&ctx),
         Command::Layout(cmd) => cmd.run(&ctx),

@@ -540,3 +540,79 @@ fn interactive_browser_sign_in() {
         before
     );
 }
+
+/// `cairn trust refresh` against the in-process stack's TUF repository: the ClientTrustConfig it
+/// writes signs and verifies; a tampered target is an error and writes nothing.
+#[test]
+fn trust_refresh_through_tuf() {
+    let e = env();
+    let root = e.dir.path().join("tuf-root.json");
+    std::fs::write(&root, e.stack.tuf_root()).unwrap();
+    let refreshed = e.dir.path().join("refreshed.json");
+    let refresh = |out: &Path| {
+        cairn()
+            .args([
+                "trust",
+                "refresh",
+                "--tuf-url",
+                &e.stack.tuf_url(),
+                "--tuf-root",
+            ])
+            .arg(&root)
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    let out = refresh(&refreshed);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 TSA(s)"),
+        "{}",
+        show(&out)
+    );
+    let bundle = e.dir.path().join("refreshed.sigstore.json");
+    let token = e.stack.token("dev@cairn.test", "sigstore", 600);
+    let out = cairn()
+        .arg("sign")
+        .arg(&e.file)
+        .args(["--keyless", "--no-interactive", "--identity-token", &token])
+        .arg("--trust-config")
+        .arg(&refreshed)
+        .arg("--bundle")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = cairn()
+        .args(["verify", "artifact"])
+        .arg(&e.file)
+        .arg("--bundle")
+        .arg(&bundle)
+        .args([
+            "--certificate-identity",
+            "dev@cairn.test",
+            "--certificate-oidc-issuer",
+            &e.stack.issuer(),
+            "--offline",
+        ])
+        .arg("--trust-config")
+        .arg(&refreshed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    e.stack
+        .faults
+        .tuf_tamper_target
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let bad = e.dir.path().join("bad.json");
+    let out = refresh(&bad);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("sha256 mismatch"),
+        "{}",
+        show(&out)
+    );
+    assert!(!bad.exists());
+}

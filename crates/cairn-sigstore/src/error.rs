@@ -115,6 +115,8 @@ pub enum Service {
     Rekor,
     /// An RFC 3161 timestamp authority.
     Tsa,
+    /// A TUF repository (trust material refresh).
+    Tuf,
 }
 
 impl std::fmt::Display for Service {
@@ -124,6 +126,7 @@ impl std::fmt::Display for Service {
             Service::Fulcio => "Fulcio",
             Service::Rekor => "Rekor",
             Service::Tsa => "TSA",
+            Service::Tuf => "TUF repository",
         })
     }
 }

@@ -21,5 +21,7 @@ pub use sign::{
     Payload, Services, SignOptions, SignedBundle, sign_keyless, sign_with_key,
     sign_with_key_checked,
 };
-pub use trust::{Instance, SigningConfig, TrustConfig, TrustedRoot};
+pub use trust::{
+    Instance, SigningConfig, TrustConfig, TrustedRoot, TufSource, refresh_through_tuf,
+};
 pub use verify::{Artifact, Check, CheckKind, SignerInfo, Verdict, VerifyOptions, verify_bundle};

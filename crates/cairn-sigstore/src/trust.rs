@@ -1,7 +1,8 @@
 //! Trust material: trusted roots, signing configs and client trust configs.
 //!
 //! The public-good production and staging documents are embedded in the binary (copied from
-//! sigstore-python's embedded TUF snapshots), so verification never needs the network.
+//! sigstore-python's embedded TUF snapshots), so verification never needs the network. Fresh
+//! documents can be fetched through TUF on request ([`refresh_through_tuf`]), never implicitly.
 
 use std::path::Path;
 
@@ -214,4 +215,58 @@ fn strict_text<'a>(bytes: &'a [u8], what: &'static str) -> Result<&'a str> {
         what,
         source: Box::new(e),
     })
+}
+
+/// Where [`refresh_through_tuf`] fetches trust material.
+#[derive(Debug, Clone, Copy)]
+pub enum TufSource<'a> {
+    /// A well-known instance's TUF repository, bootstrapped from the `root.json` that
+    /// `sigstore-trust-root` embeds for it.
+    Instance(Instance),
+    /// A repository (a private instance's), bootstrapped from a `root.json` the caller trusts.
+    Custom {
+        /// The repository's base URL (metadata at `{url}/N.root.json`, `{url}/timestamp.json`).
+        url: &'a str,
+        /// The trusted initial `root.json`.
+        root: &'a [u8],
+    },
+}
+
+/// Fetches `trusted_root.json` and `signing_config.v0.2.json` through TUF: root rotation from the
+/// bootstrap root, then timestamp, snapshot and targets metadata, each signed by its role's
+/// threshold and unexpired at `now`, and the two targets checked against their length and hash.
+/// Returns them as a [`TrustConfig`] and as `ClientTrustConfig` JSON (what `--trust-config`
+/// reads). Nothing is cached on disk: each refresh starts from the bootstrap root.
+///
+/// This is the only network access to trust material in cairn, and it happens only when called.
+pub fn refresh_through_tuf(
+    source: TufSource<'_>,
+    retry: &crate::Retry,
+    now: i64,
+) -> Result<(TrustConfig, Vec<u8>)> {
+    use sigstore_verify::trust_root::{TufBootstrap, TufConfig, fetch_trust_material_at};
+    let tuf_err = |e: Box<dyn std::error::Error + Send + Sync>| Error::Service {
+        service: crate::Service::Tuf,
+        attempts: 1,
+        source: e,
+    };
+    let config = match source {
+        TufSource::Instance(Instance::PublicGood) => TufConfig::production(),
+        TufSource::Instance(Instance::Staging) => TufConfig::staging(),
+        TufSource::Custom { url, root } => TufConfig::custom(url, TufBootstrap::trusted(root)),
+    }
+    .without_cache()
+    .with_http_client(crate::retry::http_client(retry)?);
+    let at = jiff::Timestamp::from_second(now).map_err(|e| tuf_err(Box::new(e)))?;
+    let (root, signing) = crate::retry::block_on(fetch_trust_material_at(config, at))
+        .map_err(|e| tuf_err(Box::new(e)))?;
+    let json = serde_json::to_vec_pretty(&serde_json::json!({
+        "mediaType": CLIENT_TRUST_CONFIG_MEDIA_TYPE,
+        "trustedRoot": serde_json::to_value(&root).map_err(|e| tuf_err(Box::new(e)))?,
+        "signingConfig": serde_json::to_value(&signing).map_err(|e| tuf_err(Box::new(e)))?,
+    }))
+    .map_err(|e| tuf_err(Box::new(e)))?;
+    // What is written must load again, exactly as `--trust-config` will load it.
+    let trust = TrustConfig::from_json(&json, None)?;
+    Ok((trust, json))
 }

@@ -14,4 +14,5 @@ pub mod record;
 pub mod run;
 pub mod sbom;
 pub mod sign;
+pub mod trust;
 pub mod verify;

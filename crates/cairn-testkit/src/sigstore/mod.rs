@@ -8,6 +8,7 @@ mod mock_js;
 mod oidc;
 mod stack;
 mod tsa;
+mod tuf;
 mod x509;
 
 pub use mock_js::JsMockStack;

@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::merkle;
 use super::oidc::{self, OidcFault};
 use super::tsa::{self, TsaKeys, TsaTamper};
+use super::tuf;
 use super::x509::{self, LeafRequest};
 
 /// The TSA endpoint's path on the stack.
@@ -73,6 +74,10 @@ pub struct Faults {
     pub oidc_fault: Mutex<OidcFault>,
     /// Code exchanges seen by the OIDC token endpoint.
     pub oidc_token_requests: AtomicU32,
+    /// Serve the TUF target `trusted_root.json` with one byte changed.
+    pub tuf_tamper_target: AtomicBool,
+    /// Requests seen by the TUF repository.
+    pub tuf_requests: AtomicU32,
 }
 
 impl Faults {
@@ -93,6 +98,7 @@ struct Keys {
     ca_cert: Vec<u8>,
     tsa: TsaKeys,
     rogue_tsa: TsaKeys,
+    tuf: SigningKey,
 }
 
 struct Log {
@@ -108,6 +114,7 @@ struct Shared {
     started: SystemTime,
     codes: oidc::Codes,
     browser_user: Mutex<String>,
+    tuf: OnceLock<tuf::Repo>,
 }
 
 /// A running in-process stack. Dropping it stops accepting connections.
@@ -177,6 +184,7 @@ impl Stack {
                 ca_cert,
                 tsa: TsaKeys::generate("cairn-testkit-tsa", started, random_key),
                 rogue_tsa: TsaKeys::generate("cairn-testkit-rogue-tsa", started, random_key),
+                tuf: random_key(),
             },
             log: Mutex::new(Log { leaves: Vec::new() }),
             faults: faults.clone(),
@@ -185,6 +193,7 @@ impl Stack {
             started,
             codes: oidc::Codes::default(),
             browser_user: Mutex::new("browser-user@cairn.test".into()),
+            tuf: OnceLock::new(),
         });
         let stop = Arc::new(AtomicBool::new(false));
         listener.set_nonblocking(true).expect("nonblocking");
@@ -202,12 +211,37 @@ impl Stack {
                 }
             }
         });
-        Self {
+        let stack = Self {
             shared,
             stop,
             url,
             faults,
-        }
+        };
+        let targets = [
+            (
+                "trusted_root.json",
+                serde_json::to_vec_pretty(&stack.trusted_root()).expect("JSON"),
+            ),
+            (
+                "signing_config.v0.2.json",
+                serde_json::to_vec_pretty(&stack.signing_config()).expect("JSON"),
+            ),
+        ];
+        let expires = rfc3339(started + Duration::from_secs(365 * 86400));
+        let repo = tuf::Repo::build(&stack.shared.keys.tuf, &targets, &expires);
+        let _ = stack.shared.tuf.set(repo);
+        stack
+    }
+
+    /// The base URL of the stack's TUF repository (publishing its trusted root and signing
+    /// config as targets).
+    pub fn tuf_url(&self) -> String {
+        format!("{}/tuf", self.url)
+    }
+
+    /// The TUF repository's `1.root.json`: the root a client bootstraps from.
+    pub fn tuf_root(&self) -> Vec<u8> {
+        self.shared.tuf.get().expect("built at start").files["1.root.json"].clone()
     }
 
     /// The RFC 3161 endpoint (`{url}/api/v1/timestamp`).
@@ -383,6 +417,30 @@ fn serve(conn: TcpStream, s: &Shared) -> std::io::Result<()> {
             conn,
             "HTTP/1.1 {status} {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             if status == 200 { "OK" } else { "Error" },
+            out.len()
+        )?;
+        conn.write_all(&out)?;
+        return conn.flush();
+    }
+    if let Some(name) = path.strip_prefix("/tuf/") {
+        s.faults.tuf_requests.fetch_add(1, Ordering::SeqCst);
+        let file = s.tuf.get().and_then(|r| r.files.get(name)).cloned();
+        let (status, mut out) = match file {
+            Some(bytes) => (200, bytes),
+            None => (404, b"not found".to_vec()),
+        };
+        if status == 200
+            && name.ends_with(".trusted_root.json")
+            && s.faults.tuf_tamper_target.load(Ordering::SeqCst)
+            && let Some(b) = out.iter_mut().rev().find(|b| b.is_ascii_digit())
+        {
+            *b = if *b == b'0' { b'1' } else { b'0' };
+        }
+        let mut conn = conn;
+        write!(
+            conn,
+            "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            if status == 200 { "OK" } else { "Not Found" },
             out.len()
         )?;
         conn.write_all(&out)?;
