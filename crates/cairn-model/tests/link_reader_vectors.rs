@@ -65,3 +65,134 @@ fn canonical_bytes_equal_the_general_reader_on_every_vector() {
     assert!(links >= 14, "only {links} link metablocks read");
     assert!(others >= 10, "only {others} other documents");
 }
+
+/// What both readers make of `bytes`: when the single-pass reader accepts a document, the
+/// general reader must too, with the same canonical bytes, signatures and link; when it hands a
+/// document back (`NotALinkMetablock`), the general reader must not see a link metablock; when
+/// it rejects one, the general reader must not accept it as a well-formed link.
+fn differential(bytes: &[u8]) {
+    let general = Metablock::from_slice(bytes);
+    match read_link_metablock(bytes) {
+        Ok(fast) => {
+            let mb = general.expect("the general reader accepts what the fast one does");
+            assert_eq!(
+                fast.signed_bytes(),
+                mb.signed_bytes().unwrap().as_slice(),
+                "{}",
+                String::from_utf8_lossy(bytes)
+            );
+            assert_eq!(fast.signatures, mb.signatures);
+            // The typed view (serde) is stricter about `null` lists; compare where it reads.
+            if let Ok(link) = Link::from_signed(&mb.signed) {
+                assert_eq!(fast.link.into_link(), link);
+            }
+        }
+        Err(LinkReadError::NotALinkMetablock) => {
+            if let Ok(mb) = general {
+                assert_ne!(
+                    mb.signed.get("_type").and_then(|t| t.as_str()),
+                    Some("link"),
+                    "{}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
+        Err(_) => {
+            if let Ok(mb) = general {
+                assert!(
+                    mb.signed_bytes().is_err() || Link::from_signed(&mb.signed).is_err(),
+                    "only the fast reader rejects {}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn fuzz_regressions_read_alike() {
+    let dir = cairn_testkit::testdata().join("fuzz-regressions/legacy_metadata");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        differential(&std::fs::read(entry.unwrap().path()).unwrap());
+    }
+}
+
+mod generated {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// Strings with the characters canonical JSON treats specially.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-z\"\\\\/\u{1b}\n é\u{ffff}_A-Z0-9]{0,6}").unwrap()
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            text().prop_map(Value::String),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(text(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn artifacts() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            proptest::collection::btree_map(
+                text(),
+                proptest::collection::btree_map(
+                    prop_oneof![Just("sha256".to_owned()), Just("sha512".to_owned()), text()],
+                    text(),
+                    0..3
+                ),
+                0..5
+            )
+            .prop_map(|m| json!(m)),
+        ]
+    }
+
+    fn link() -> impl Strategy<Value = Value> {
+        (
+            text(),
+            artifacts(),
+            artifacts(),
+            proptest::collection::vec(text(), 0..3),
+            value(),
+            proptest::collection::btree_map(text(), value(), 0..3),
+        )
+            .prop_map(|(name, materials, products, command, environment, extra)| {
+                let mut signed = json!({"_type": "link", "name": name, "materials": materials,
+                    "products": products, "command": command, "environment": environment,
+                    "byproducts": {"return-value": 0, "stdout": "x\"y"}});
+                for (k, v) in extra {
+                    if signed.get(&k).is_none() {
+                        signed[k] = v;
+                    }
+                }
+                json!({"signatures": [{"keyid": "k", "sig": "00"}], "signed": signed})
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn generated_links_read_alike(doc in link(), pretty in any::<bool>()) {
+            let bytes = if pretty {
+                serde_json::to_vec_pretty(&doc).unwrap()
+            } else {
+                serde_json::to_vec(&doc).unwrap()
+            };
+            super::differential(&bytes);
+        }
+    }
+}
