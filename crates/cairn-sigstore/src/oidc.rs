@@ -1,5 +1,5 @@
 //! OIDC identity tokens for keyless signing, from the sources CI systems and people use, tried in
-//! a fixed order (see [`TokenSource::detect`]).
+//! a fixed order (see [`detect_token`]); the browser sign-in is [`crate::interactive`].
 
 use std::path::PathBuf;
 
