@@ -80,7 +80,11 @@ pub fn name_of(rel: &Path) -> (String, bool) {
         }
         bytes.extend_from_slice(comp.as_os_str().as_bytes());
     }
-    encode_name(&bytes)
+    // The common case takes the buffer as it is (no second copy).
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, false),
+        Err(e) => encode_name(e.as_bytes()),
+    }
 }
 
 /// Encodes raw name bytes as text (see the module docs); the flag says whether encoding was
