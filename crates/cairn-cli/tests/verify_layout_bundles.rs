@@ -143,3 +143,110 @@ fn keyless_bundle_links_need_the_trusted_root_they_chain_to() {
         show(&out)
     );
 }
+
+/// `cairn run --keyless` for two steps, then `cairn verify layout --trusted-root`: the chain
+/// passes; re-recording the second step over a modified input fails at its MATCH rule.
+#[test]
+fn a_chain_recorded_with_run_keyless_verifies() {
+    let stack = Stack::start();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("trust_config.json"),
+        serde_json::to_vec(&stack.trust_config()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("trusted_root.json"),
+        serde_json::to_vec(&stack.trusted_root()).unwrap(),
+    )
+    .unwrap();
+    for sub in ["src", "dist", "pkg", "links"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    std::fs::write(d.join("src/a.txt"), b"alpha\n").unwrap();
+    let run = |step: &str, identity: &str, io: [&str; 2], cmd: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cairn"))
+            .current_dir(d)
+            .env_remove("CAIRN_KEY")
+            .env_remove("CAIRN_LINK_FORMAT")
+            .args(["run", "--step", step, "-m", io[0], "-p", io[1], "--keyless"])
+            .args(["--no-interactive", "--identity-token"])
+            .arg(stack.token(identity, "sigstore", 600))
+            .args([
+                "--trust-config",
+                "trust_config.json",
+                "--out",
+                "links",
+                "--",
+            ])
+            .args(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    };
+    run(
+        "build",
+        "builder@cairn.test",
+        ["src", "dist"],
+        &["cp", "src/a.txt", "dist/a.txt"],
+    );
+    run(
+        "package",
+        "packager@cairn.test",
+        ["dist", "pkg"],
+        &["cp", "dist/a.txt", "pkg/a.txt"],
+    );
+
+    let owner = PrivateKey::generate(KeyType::Ed25519).unwrap();
+    std::fs::write(d.join("links/owner.pub"), owner.public_key().to_spki_pem()).unwrap();
+    let step = |name: &str, identity: &str, materials: Value, products: Value| {
+        json!({"_type": "step", "name": name, "threshold": 1, "pubkeys": [],
+               "cert_constraints": [{"emails": [identity], "oidc_issuer": stack.issuer(),
+                                     "roots": ["*"]}],
+               "expected_command": [], "expected_materials": materials,
+               "expected_products": products})
+    };
+    let signed = json!({"_type": "layout", "expires": "2099-01-01T00:00:00Z", "readme": "",
+    "keys": {}, "inspect": [], "steps": [
+        step("build", "builder@cairn.test",
+             json!([["ALLOW", "src/a.txt"], ["DISALLOW", "*"]]),
+             json!([["CREATE", "dist/a.txt"], ["DISALLOW", "*"]])),
+        step("package", "packager@cairn.test",
+             json!([["MATCH", "dist/a.txt", "WITH", "PRODUCTS", "FROM", "build"], ["DISALLOW", "*"]]),
+             json!([["CREATE", "pkg/a.txt"], ["DISALLOW", "*"]])),
+    ]});
+    let mut mb = Metablock::unsigned(signed);
+    cairn_sign::metablock::sign(&mut mb, &owner).unwrap();
+    std::fs::write(d.join("links/root.layout"), mb.to_pretty_json()).unwrap();
+
+    let links = d.join("links");
+    let out = cairn(&links, &["--trusted-root", "../trusted_root.json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+
+    // The package step re-recorded over a tampered input: its material no longer matches
+    // what build produced.
+    for entry in std::fs::read_dir(&links).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with("package.") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    std::fs::write(d.join("dist/a.txt"), b"tampered\n").unwrap();
+    std::fs::remove_file(d.join("pkg/a.txt")).unwrap();
+    run(
+        "package",
+        "packager@cairn.test",
+        ["dist", "pkg"],
+        &["cp", "dist/a.txt", "pkg/a.txt"],
+    );
+    let out = cairn(&links, &["--trusted-root", "../trusted_root.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let verdict: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = serde_json::to_string(&verdict).unwrap();
+    assert!(
+        text.contains("steps.package.materials.rule[1]") && text.contains("dist/a.txt"),
+        "{text}"
+    );
+}
