@@ -70,7 +70,7 @@ impl BundleInput {
 }
 
 /// Appended to the reason of a key-signed bundle accepted without a log entry.
-const UNLOGGED: &str = "; no transparency-log entry (the signer allows it with transparencyLog: optional): when it was signed is unproven";
+const UNLOGGED: &str = " (no transparency-log entry: signing time unproven)";
 
 /// `critical.type` of a cosign simple-signing payload.
 const SIMPLE_SIGNING_TYPE: &str = "cosign container image signature";
