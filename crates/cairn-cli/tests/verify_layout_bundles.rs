@@ -10,7 +10,7 @@ use cairn_model::Link;
 use cairn_model::digest::DigestSet;
 use cairn_model::dsse::IN_TOTO_PAYLOAD_TYPE;
 use cairn_model::metablock::Metablock;
-use cairn_sign::{KeyType, PrivateKey, Signer};
+use cairn_sign::{KeyType, PrivateKey};
 use cairn_sigstore::{
     IdentityToken, Payload, Retry, Services, SignOptions, TokenOrigin, TrustConfig, sign_keyless,
 };

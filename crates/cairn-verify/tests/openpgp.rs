@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use cairn_model::metablock::Metablock;
-use cairn_sign::{KeyType, PrivateKey, Signer};
+use cairn_sign::{KeyType, PrivateKey};
 use cairn_verify::layout::inspect::InspectionSettings;
 use cairn_verify::layout::{Options, verify_file};
 use cairn_verify::{Check, Outcome};
