@@ -195,33 +195,30 @@ impl RawDocument {
             Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
             Err(e) => return Err(link_err(e.to_string())),
         }
-        let (form, container, kind, inner) = match parse_general(bytes) {
+        let (form, container, kind, inner) = match parse_general(bytes, true) {
             Err(DocumentError::Bundle) => {
                 return Ok(RawDocument {
                     form: Form::Bundle,
                     body: Body::Bundle(Box::new(LinkBundle::parse(bytes)?)),
                 });
             }
-            other => other?,
-        };
-        let body = match (container, kind) {
-            (Container::Dsse(env), Kind::Link) => {
-                // Re-read the payload straight into a typed link (the value is dropped unused;
-                // a DSSE link is small next to the work a large one saves).
-                drop(inner);
-                match link_reader::read_link(&env.payload) {
-                    Ok(link) => Body::DsseLink(env, link),
-                    Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
-                    Err(e) => return Err(link_err(e.to_string())),
-                }
+            Ok(General::DsseLink(env, link)) => {
+                return Ok(RawDocument {
+                    form: Form::DsseLegacy,
+                    body: Body::DsseLink(env, link),
+                });
             }
-            (container, kind) => Body::General {
+            Ok(General::Value(form, container, kind, inner)) => (form, container, kind, inner),
+            Err(e) => return Err(e),
+        };
+        Ok(RawDocument {
+            form,
+            body: Body::General {
                 container,
                 kind,
                 inner,
             },
-        };
-        Ok(RawDocument { form, body })
+        })
     }
 
     /// What the document holds.
@@ -384,8 +381,17 @@ pub enum SubjectDigest {
     Sha512([u8; 64]),
 }
 
-/// The general reader: a strict JSON value, told apart by its fields.
-fn parse_general(bytes: &[u8]) -> Result<(Form, Container, Kind, Option<Value>), DocumentError> {
+/// What the general reader found.
+enum General {
+    /// A document as a JSON value (for DSSE, the payload's value).
+    Value(Form, Container, Kind, Option<Value>),
+    /// A DSSE envelope whose legacy link payload was read by the typed reader.
+    DsseLink(Envelope, ReadLink),
+}
+
+/// The general reader: a strict JSON value, told apart by its fields. With `typed_links`, the
+/// payload of a DSSE envelope is first offered to the typed link reader.
+fn parse_general(bytes: &[u8], typed_links: bool) -> Result<General, DocumentError> {
     let value = json::value_from_slice(bytes).map_err(DocumentError::Json)?;
     let obj = value.as_object().ok_or(DocumentError::UnknownContainer)?;
     if obj.contains_key("signed") && obj.contains_key("signatures") {
@@ -409,7 +415,12 @@ fn parse_general(bytes: &[u8]) -> Result<(Form, Container, Kind, Option<Value>),
             })?;
         let kind = legacy_kind(&signed)?;
         let mb = Metablock { signed, signatures };
-        return Ok((Form::Metablock, Container::Metablock(mb), kind, None));
+        return Ok(General::Value(
+            Form::Metablock,
+            Container::Metablock(mb),
+            kind,
+            None,
+        ));
     }
     if obj.contains_key("payload") && obj.contains_key("payloadType") {
         let env: Envelope =
@@ -422,6 +433,14 @@ fn parse_general(bytes: &[u8]) -> Result<(Form, Container, Kind, Option<Value>),
                 found: env.payload_type.clone(),
             });
         }
+        if typed_links {
+            match link_reader::read_link(&env.payload) {
+                Ok(link) => return Ok(General::DsseLink(env, link)),
+                Err(LinkReadError::NotALinkMetablock) => {}
+                Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
+                Err(e) => return Err(link_err(e.to_string())),
+            }
+        }
         let inner = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
         let type_ = inner
             .get("_type")
@@ -433,7 +452,12 @@ fn parse_general(bytes: &[u8]) -> Result<(Form, Container, Kind, Option<Value>),
         } else {
             (Form::DsseLegacy, legacy_kind(&inner)?)
         };
-        return Ok((form, Container::Dsse(env), kind, Some(inner)));
+        return Ok(General::Value(
+            form,
+            Container::Dsse(env),
+            kind,
+            Some(inner),
+        ));
     }
     if obj
         .get("mediaType")
@@ -569,7 +593,17 @@ pub struct Document {
 impl Document {
     /// Parses a document from the bytes of a file.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, DocumentError> {
-        let (form, container, kind, inner) = parse_general(bytes)?;
+        let (form, container, kind, inner) = match parse_general(bytes, false)? {
+            General::Value(form, container, kind, inner) => (form, container, kind, inner),
+            // Not produced without `typed_links`; handled all the same.
+            General::DsseLink(env, link) => {
+                return Ok(Document {
+                    form: Form::DsseLegacy,
+                    container: Container::Dsse(env),
+                    payload: link_data(link)?,
+                });
+            }
+        };
         let content = match (&container, inner) {
             (_, Some(inner)) => inner,
             (Container::Metablock(mb), None) => mb.signed.clone(),
