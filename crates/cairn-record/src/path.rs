@@ -9,7 +9,7 @@
 //! and, in such a name only, `%` itself as `%25`. Valid UTF-8 names are written as they are (as
 //! in-toto does), so the encoding is lossless but cannot be told apart from a literal name by
 //! looking at it alone: cairn refuses to record a tree in which an encoded name equals another
-//! file's literal name ([`Error::NameCollision`](crate::Error::NameCollision)).
+//! file's literal name ([`Error::NameCollision`]).
 //! [`decode_name`] gives the bytes back.
 
 use std::fmt::Write as _;
