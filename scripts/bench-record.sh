@@ -9,7 +9,9 @@
 # Usage: scripts/bench-record.sh [--small]     (--small: 5,000 files and 8 x 16 MiB, for a smoke run)
 # Env:   RUNS (default 3), BENCH_DIR (default: a new dir under ${TMPDIR:-/tmp}), KEEP=1 keeps it,
 #        CAIRN (default target/release/cairn, built if missing), INTOTO_RUN (default
-#        .peers/venv/bin/in-toto-run; install with scripts/install-peers.sh), SKIP_INTOTO=1.
+#        .peers/venv/bin/in-toto-run; install with scripts/install-peers.sh), SKIP_INTOTO=1,
+#        CAIRN_BEFORE (another cairn binary, e.g. a build of an earlier commit, measured in the
+#        same run for a before/after ratio).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -101,16 +103,20 @@ report() { # DATASET
   printf '%-34s %9s %9s %11s %13s %12s\n' tool "wall s" "CPU s" "peak RSS" "wall / cairn" "CPU / cairn"
   declare -A T R C
   T[cairn]=; read -r T[cairn] R[cairn] C[cairn] < <(measure "$CAIRN" -q run --step bench --base-path "$dir" -m . --no-command --format legacy --key "$KEY" --out "$OUT")
+  if [ -n "${CAIRN_BEFORE:-}" ]; then
+    read -r T[before] R[before] C[before] < <(measure "$CAIRN_BEFORE" -q run --step bench --base-path "$dir" -m . --no-command --format legacy --key "$KEY" --out "$OUT")
+  fi
   read -r T[openssl] R[openssl] C[openssl] < <(measure bash -c "parallel_hash 'openssl dgst -sha256' '$dir'")
   read -r T[sha256sum] R[sha256sum] C[sha256sum] < <(measure bash -c "parallel_hash sha256sum '$dir'")
   if [ "${SKIP_INTOTO:-0}" != 1 ]; then
     read -r T[intoto] R[intoto] C[intoto] < <(measure "$INTOTO_RUN" -q -n bench --base-path "$dir" -m . -x --signing-key "$KEY" -d "$OUT")
   fi
   base=${T[cairn]}; cbase=${C[cairn]}
-  for k in cairn intoto openssl sha256sum; do
+  for k in cairn before intoto openssl sha256sum; do
     [ -n "${T[$k]:-}" ] || continue
     case $k in
       cairn) label="cairn run --no-command";;
+      before) label="cairn (CAIRN_BEFORE)";;
       intoto) label="in-toto-run 3.1.0 (python)";;
       openssl) label="openssl dgst -sha256, ${CORES} procs";;
       sha256sum) label="sha256sum, ${CORES} procs";;
