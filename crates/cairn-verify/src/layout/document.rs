@@ -145,7 +145,9 @@ pub enum DocumentError {
     #[error("neither an in-toto metablock nor a DSSE envelope")]
     UnknownContainer,
     /// A Sigstore bundle where only metablocks and DSSE envelopes are read (layouts).
-    #[error("a Sigstore bundle is not supported here (only links may be Sigstore bundles)")]
+    #[error(
+        "a Sigstore bundle: only layout verification reads links in Sigstore bundles (not layouts, not layout authoring)"
+    )]
     Bundle,
     /// The envelope or metablock is malformed.
     #[error("malformed {what}: {message}")]
