@@ -15,6 +15,11 @@ use clap::Parser;
 use crate::cli::{Args, Command};
 use crate::output::Ctx;
 
+/// musl's allocator is slow for allocation-heavy work; the static release builds use mimalloc.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match Args::try_parse() {
         Ok(args) => args,
