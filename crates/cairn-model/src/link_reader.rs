@@ -292,6 +292,363 @@ pub fn read_link(bytes: &[u8]) -> Result<ReadLink, LinkReadError> {
     Ok(into_link(fields)?)
 }
 
+/// The in-toto Statement types whose link predicate [`read_link_statement`] reads.
+const STATEMENT_TYPES: &[&str] = &[
+    "https://in-toto.io/Statement/v1",
+    "https://in-toto.io/Statement/v0.1",
+];
+
+/// Reads an in-toto Statement with the link v0.3 predicate (the payload of a DSSE link, what
+/// `cairn run` writes) into the same typed view: products are the subjects, materials the
+/// predicate's `materials`, each named by its `name` (or `uri` when the name is empty or
+/// missing). Strict as [`read_link_metablock`]. A JSON document that is not a Statement, or a
+/// Statement with another predicate type, gives [`LinkReadError::NotALinkMetablock`].
+pub fn read_link_statement(bytes: &[u8]) -> Result<ReadLink, LinkReadError> {
+    check_size(bytes)?;
+    let not_link = Cell::new(false);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parts = match (StatementSeed {
+        not_link: &not_link,
+    })
+    .deserialize(&mut de)
+    {
+        Ok(p) => p,
+        Err(_) if not_link.get() => return Err(LinkReadError::NotALinkMetablock),
+        Err(e) => return Err(LinkReadError::Json(syntax(&e))),
+    };
+    de.end().map_err(|e| LinkReadError::Json(syntax(&e)))?;
+    if parts.predicate_type.as_deref() != Some(crate::predicate::LINK_V0_3) {
+        return Err(LinkReadError::NotALinkMetablock);
+    }
+    let predicate = parts
+        .predicate
+        .ok_or_else(|| shape("the Statement has no predicate"))?;
+    let name = match predicate.name {
+        Some(Value::String(s)) => s,
+        _ => return Err(shape("the link predicate has no name").into()),
+    };
+    let command = match predicate.command {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| shape("command is not a list of strings"))?,
+        Some(_) => return Err(shape("command is not a list of strings").into()),
+    };
+    let object = |v: Option<Value>| match v {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    Ok(ReadLink {
+        name,
+        command,
+        materials: descriptors(predicate.materials, "materials")?,
+        products: descriptors(parts.subject, "subject")?,
+        byproducts: object(predicate.byproducts),
+        environment: object(predicate.environment),
+        extra: Map::new(),
+    })
+}
+
+/// A ResourceDescriptor as the link view needs it.
+struct Descriptor {
+    name: Option<Value>,
+    uri: Option<Value>,
+    digest: ArtifactDigests,
+}
+
+/// A list of descriptors, or the JSON type found instead of a list.
+type DescriptorList = Result<Vec<Descriptor>, &'static str>;
+
+fn descriptors(list: Option<DescriptorList>, what: &str) -> Result<Artifacts, MetadataError> {
+    let mut out = Artifacts::new();
+    let items = match list {
+        None => return Ok(out),
+        Some(Err(_)) => return Err(shape(format!("{what} is not a list"))),
+        Some(Ok(items)) => items,
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        let name = match (item.name, item.uri) {
+            (Some(Value::String(n)), _) if !n.is_empty() => n,
+            (_, Some(Value::String(u))) => u,
+            _ => return Err(shape(format!("{what}[{i}] has no name or uri"))),
+        };
+        match out.entry(name) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(item.digest);
+            }
+            std::collections::btree_map::Entry::Occupied(slot) => {
+                return Err(shape(format!("{what} lists {:?} twice", slot.key())));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Default)]
+struct StatementParts {
+    subject: Option<DescriptorList>,
+    predicate_type: Option<String>,
+    predicate: Option<PredicateParts>,
+}
+
+#[derive(Default)]
+struct PredicateParts {
+    name: Option<Value>,
+    command: Option<Value>,
+    materials: Option<DescriptorList>,
+    byproducts: Option<Value>,
+    environment: Option<Value>,
+}
+
+/// Sets `slot` once; a second value for the same key is a duplicate.
+fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, key: &str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(duplicate(key));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+struct StatementSeed<'a> {
+    not_link: &'a Cell<bool>,
+}
+
+impl<'de> DeserializeSeed<'de> for StatementSeed<'_> {
+    type Value = StatementParts;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<StatementParts, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StatementSeed<'_> {
+    type Value = StatementParts;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an in-toto Statement")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StatementParts, A::Error> {
+        let mut parts = StatementParts::default();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(duplicate(&key));
+            }
+            match key.as_str() {
+                "_type" => match map.next_value_seed(StrictValue { depth: 2 })? {
+                    Value::String(t) if STATEMENT_TYPES.contains(&t.as_str()) => {}
+                    _ => {
+                        self.not_link.set(true);
+                        return Err(de::Error::custom("not a Statement"));
+                    }
+                },
+                "subject" => {
+                    let list = map.next_value_seed(DescriptorsSeed { depth: 2 })?;
+                    once(&mut parts.subject, list, &key)?;
+                }
+                "predicateType" => match map.next_value_seed(StrictValue { depth: 2 })? {
+                    Value::String(t) => once(&mut parts.predicate_type, t, &key)?,
+                    _ => {
+                        self.not_link.set(true);
+                        return Err(de::Error::custom("not a link Statement"));
+                    }
+                },
+                "predicate" => {
+                    let p = map.next_value_seed(PredicateSeed)?;
+                    once(&mut parts.predicate, p, &key)?;
+                }
+                _ => {
+                    map.next_value_seed(StrictValue { depth: 2 })?;
+                }
+            }
+        }
+        if !seen.contains("_type") {
+            self.not_link.set(true);
+            return Err(de::Error::custom("not a Statement"));
+        }
+        Ok(parts)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<StatementParts, A::Error> {
+        self.not_link.set(true);
+        Err(de::Error::custom("not a Statement"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<StatementParts, E> {
+        self.not_object()
+    }
+}
+
+impl StatementSeed<'_> {
+    fn not_object<E: de::Error>(&self) -> Result<StatementParts, E> {
+        self.not_link.set(true);
+        Err(E::custom("not a Statement"))
+    }
+}
+
+/// The link predicate object (depth 2). Anything but an object is an error.
+struct PredicateSeed;
+
+impl<'de> DeserializeSeed<'de> for PredicateSeed {
+    type Value = PredicateParts;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<PredicateParts, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PredicateSeed {
+    type Value = PredicateParts;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a link predicate object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PredicateParts, A::Error> {
+        let mut p = PredicateParts::default();
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(duplicate(&key));
+            }
+            let value = StrictValue { depth: 3 };
+            match key.as_str() {
+                "materials" => {
+                    p.materials = Some(map.next_value_seed(DescriptorsSeed { depth: 3 })?);
+                }
+                "name" => p.name = Some(map.next_value_seed(value)?),
+                "command" => p.command = Some(map.next_value_seed(value)?),
+                "byproducts" => p.byproducts = Some(map.next_value_seed(value)?),
+                "environment" => p.environment = Some(map.next_value_seed(value)?),
+                _ => {
+                    map.next_value_seed(value)?;
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A list of ResourceDescriptors at `depth`; any other JSON type is recorded, not an error
+/// here (the caller says which field is not a list).
+struct DescriptorsSeed {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for DescriptorsSeed {
+    type Value = DescriptorList;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<DescriptorList, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DescriptorsSeed {
+    type Value = DescriptorList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of resource descriptors")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<DescriptorList, A::Error> {
+        if self.depth + 2 > MAX_DEPTH {
+            return Err(too_deep());
+        }
+        let mut out = Vec::new();
+        while let Some(d) = seq.next_element_seed(DescriptorSeed {
+            depth: self.depth + 1,
+        })? {
+            out.push(d);
+        }
+        Ok(Ok(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<DescriptorList, A::Error> {
+        StrictValue { depth: self.depth }.visit_map(map)?;
+        Ok(Err("object"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<DescriptorList, E> {
+        Ok(Err("bool"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<DescriptorList, E> {
+        Ok(Err("number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<DescriptorList, E> {
+        Ok(Err("number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<DescriptorList, E> {
+        Ok(Err("number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<DescriptorList, E> {
+        Ok(Err("string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<DescriptorList, E> {
+        Ok(Err("null"))
+    }
+}
+
+/// One ResourceDescriptor: `name`, `uri`, `digest` read; other members checked and dropped.
+struct DescriptorSeed {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for DescriptorSeed {
+    type Value = Descriptor;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Descriptor, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DescriptorSeed {
+    type Value = Descriptor;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a resource descriptor object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Descriptor, A::Error> {
+        let mut d = Descriptor {
+            name: None,
+            uri: None,
+            digest: ArtifactDigests::new(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(duplicate(&key));
+            }
+            let value = StrictValue {
+                depth: self.depth + 1,
+            };
+            match key.as_str() {
+                "name" => d.name = Some(map.next_value_seed(value)?),
+                "uri" => d.uri = Some(map.next_value_seed(value)?),
+                "digest" => d.digest = map.next_value_seed(DigestSeed)?,
+                _ => {
+                    map.next_value_seed(value)?;
+                }
+            }
+        }
+        Ok(d)
+    }
+}
+
 fn check_size(bytes: &[u8]) -> Result<(), JsonError> {
     if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(JsonError::TooLarge {

@@ -204,9 +204,9 @@ impl RawDocument {
                     body: Body::Bundle(Box::new(LinkBundle::parse(bytes)?)),
                 });
             }
-            Ok(General::DsseLink(env, link)) => {
+            Ok(General::DsseLink(form, env, link)) => {
                 return Ok(RawDocument {
-                    form: Form::DsseLegacy,
+                    form,
                     body: Body::DsseLink(env, link),
                 });
             }
@@ -226,7 +226,9 @@ impl RawDocument {
     /// What the document holds.
     pub fn kind(&self) -> Kind {
         match &self.body {
-            Body::LinkMetablock(_) | Body::DsseLink(..) => Kind::Link,
+            Body::LinkMetablock(_) => Kind::Link,
+            Body::DsseLink(..) if self.form == Form::DsseStatement => Kind::LinkStatement,
+            Body::DsseLink(..) => Kind::Link,
             Body::Bundle(_) => Kind::LinkStatement,
             Body::General { kind, .. } => *kind,
         }
@@ -387,8 +389,9 @@ pub enum SubjectDigest {
 enum General {
     /// A document as a JSON value (for DSSE, the payload's value).
     Value(Form, Container, Kind, Option<Value>),
-    /// A DSSE envelope whose legacy link payload was read by the typed reader.
-    DsseLink(Envelope, ReadLink),
+    /// A DSSE envelope whose link payload (legacy link: [`Form::DsseLegacy`], link Statement:
+    /// [`Form::DsseStatement`]) was read by the typed reader.
+    DsseLink(Form, Envelope, ReadLink),
 }
 
 /// The general reader: a strict JSON value, told apart by its fields. With `typed_links`, the
@@ -436,8 +439,16 @@ fn parse_general(bytes: &[u8], typed_links: bool) -> Result<General, DocumentErr
             });
         }
         if typed_links {
-            match link_reader::read_link(&env.payload) {
-                Ok(link) => return Ok(General::DsseLink(env, link)),
+            let typed = match link_reader::read_link(&env.payload) {
+                Err(LinkReadError::NotALinkMetablock) => {
+                    link_reader::read_link_statement(&env.payload)
+                        .map(|link| (Form::DsseStatement, link))
+                }
+                other => other.map(|link| (Form::DsseLegacy, link)),
+            };
+            match typed {
+                Ok((form, link)) => return Ok(General::DsseLink(form, env, link)),
+                // Neither: a layout, or a Statement of another predicate type (reported below).
                 Err(LinkReadError::NotALinkMetablock) => {}
                 Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
                 Err(e) => return Err(link_err(e.to_string())),
@@ -598,9 +609,9 @@ impl Document {
         let (form, container, kind, inner) = match parse_general(bytes, false)? {
             General::Value(form, container, kind, inner) => (form, container, kind, inner),
             // Not produced without `typed_links`; handled all the same.
-            General::DsseLink(env, link) => {
+            General::DsseLink(form, env, link) => {
                 return Ok(Document {
-                    form: Form::DsseLegacy,
+                    form,
                     container: Container::Dsse(env),
                     payload: link_data(link)?,
                 });
@@ -849,4 +860,114 @@ fn link_from_statement(statement: &Value) -> Result<LinkData, DocumentError> {
         },
         byproducts,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const HEX: &str = "74dc3727c6e89308b39e4dfedf787e37841198b1fa165a27c013544a60502549";
+
+    /// The typed Statement reader and the value path agree: same link, or both reject.
+    fn same(statement: &Value) {
+        let bytes = serde_json::to_vec(statement).unwrap();
+        let typed = link_reader::read_link_statement(&bytes);
+        let general = json::value_from_slice(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|v| {
+                let t = v.get("_type").and_then(Value::as_str).unwrap_or_default();
+                if !STATEMENT_TYPES.contains(&t) {
+                    return Err("not a Statement".to_owned());
+                }
+                check_statement(&v).map_err(|e| e.to_string())?;
+                link_from_statement(&v).map_err(|e| e.to_string())
+            });
+        match (typed, general) {
+            (Ok(link), Ok(data)) => {
+                link.validate_digests().unwrap();
+                assert_eq!(link.name, data.name);
+                assert_eq!(link.command, data.command);
+                assert_eq!(link.materials, data.artifacts.materials);
+                assert_eq!(link.products, data.artifacts.products);
+                assert_eq!(link.byproducts, data.byproducts);
+            }
+            (Ok(link), Err(e)) => {
+                // The value path validates digests while extracting; the typed one after.
+                assert!(link.validate_digests().is_err(), "{statement}: {e}");
+            }
+            (Err(LinkReadError::NotALinkMetablock), Err(_)) | (Err(_), Err(_)) => {}
+            (Err(e), Ok(_)) => panic!("{statement}: only the typed reader rejects it: {e}"),
+        }
+    }
+
+    #[test]
+    fn typed_statement_reader_agrees_with_the_value_path() {
+        let rd = |name: Value, digest: Value| json!({"name": name, "digest": digest, "annotations": {"a": 1}});
+        let ok = json!({"sha256": HEX});
+        let base = json!({
+            "_type": "https://in-toto.io/Statement/v1",
+            "subject": [rd(json!("out/b"), ok.clone()), rd(json!("out/a"), json!({"sha256": HEX, "sha512": "ab".repeat(64)}))],
+            "predicateType": "https://in-toto.io/attestation/link/v0.3",
+            "predicate": {"name": "build", "command": ["make", "x"], "materials": [rd(json!("src"), ok.clone())],
+                          "byproducts": {"return-value": 0}, "environment": {"k": "v"}, "future": [1]},
+        });
+        same(&base);
+        let variants: Vec<(&str, Value)> = vec![
+            ("/_type", json!("https://in-toto.io/Statement/v0.1")),
+            ("/_type", json!("https://example.com/other")),
+            ("/predicateType", json!("https://slsa.dev/provenance/v1")),
+            ("/subject", json!(null)),
+            ("/subject", json!({})),
+            ("/subject", json!([])),
+            ("/subject/0/name", json!("")),
+            ("/subject/0/name", json!(null)),
+            ("/subject/1/name", json!("out/b")),
+            ("/subject/0/digest", json!(null)),
+            ("/subject/0/digest", json!({"sha256": "x"})),
+            ("/subject/0/digest", json!({"sha256": 1})),
+            ("/predicate", json!("x")),
+            ("/predicate/name", json!(1)),
+            ("/predicate/command", json!(null)),
+            ("/predicate/command", json!("make")),
+            ("/predicate/command", json!([1])),
+            ("/predicate/materials", json!(null)),
+            ("/predicate/materials", json!([])),
+            ("/predicate/materials", json!([1])),
+            ("/predicate/byproducts", json!([1])),
+            ("/predicate/environment", json!(2)),
+        ];
+        for (pointer, value) in variants {
+            let mut s = base.clone();
+            *s.pointer_mut(pointer).unwrap() = value;
+            same(&s);
+        }
+        // Missing members.
+        for (parent, key) in [
+            ("", "subject"),
+            ("", "predicate"),
+            ("/predicate", "name"),
+            ("/predicate", "materials"),
+            ("/predicate", "command"),
+            ("/subject/0", "digest"),
+            ("/subject/0", "name"),
+        ] {
+            let mut s = base.clone();
+            let obj = if parent.is_empty() {
+                &mut s
+            } else {
+                s.pointer_mut(parent).unwrap()
+            };
+            obj.as_object_mut().unwrap().remove(key);
+            same(&s);
+        }
+        // A descriptor named by its uri.
+        let mut s = base.clone();
+        s["subject"][0] = json!({"uri": "pkg:generic/x", "digest": ok});
+        same(&s);
+        // Duplicate keys are rejected by both.
+        let dup = br#"{"_type": "https://in-toto.io/Statement/v1", "subject": [{"name": "a", "name": "b"}], "predicateType": "https://in-toto.io/attestation/link/v0.3", "predicate": {"name": "x"}}"#;
+        assert!(link_reader::read_link_statement(dup).is_err());
+        assert!(json::value_from_slice(dup).is_err());
+    }
 }
