@@ -251,7 +251,7 @@ impl RawDocument {
         match self.body {
             Body::LinkMetablock(block) => link_data(block.into_parts().0),
             Body::DsseLink(_, link) => link_data(link),
-            Body::Bundle(b) => Ok(Payload::Link(link_from_statement(&b.statement)?)),
+            Body::Bundle(b) => link_data(b.link),
             Body::General {
                 container,
                 kind,
@@ -299,8 +299,8 @@ pub struct LinkBundle {
     pub bytes: Vec<u8>,
     /// The parsed bundle.
     pub model: Bundle,
-    /// The Statement in its DSSE envelope.
-    statement: Value,
+    /// The link Statement in its DSSE envelope, read.
+    link: ReadLink,
 }
 
 impl LinkBundle {
@@ -318,21 +318,33 @@ impl LinkBundle {
                 found: env.payload_type.clone(),
             });
         }
-        let statement = json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
-        let type_ = statement
-            .get("_type")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if !STATEMENT_TYPES.contains(&type_) {
-            return Err(DocumentError::PayloadKind {
-                found: type_.to_owned(),
-            });
-        }
-        check_statement(&statement)?;
+        let link = match link_reader::read_link_statement(&env.payload) {
+            Ok(link) => link,
+            Err(LinkReadError::NotALinkMetablock) => {
+                // Not a link Statement: say what it is instead.
+                let statement =
+                    json::value_from_slice(&env.payload).map_err(DocumentError::Json)?;
+                let type_ = statement
+                    .get("_type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if !STATEMENT_TYPES.contains(&type_) {
+                    return Err(DocumentError::PayloadKind {
+                        found: type_.to_owned(),
+                    });
+                }
+                check_statement(&statement)?;
+                return Err(DocumentError::PayloadKind {
+                    found: type_.to_owned(),
+                });
+            }
+            Err(LinkReadError::Json(e)) => return Err(DocumentError::Json(e)),
+            Err(e) => return Err(link_err(e.to_string())),
+        };
         Ok(LinkBundle {
             bytes: bytes.to_vec(),
             model,
-            statement,
+            link,
         })
     }
 
@@ -340,12 +352,11 @@ impl LinkBundle {
     /// to: Sigstore verification needs an artifact, and any subject of the signed Statement is
     /// one. SHA-256 first, then SHA-512.
     pub fn subject_digest(&self) -> Option<SubjectDigest> {
-        let subjects = self.statement.get("subject")?.as_array()?;
         let find = |alg: &str| {
-            subjects.iter().find_map(|s| {
-                let hex_text = s.get("digest")?.get(alg)?.as_str()?;
-                hex::decode(hex_text).ok()
-            })
+            self.link
+                .products
+                .values()
+                .find_map(|d| hex::decode(d.get(alg)?).ok())
         };
         if let Some(d) = find("sha256").and_then(|d| <[u8; 32]>::try_from(d).ok()) {
             return Some(SubjectDigest::Sha256(d));
