@@ -196,3 +196,28 @@ mod generated {
         }
     }
 }
+
+/// Hostile inputs of the other fuzz targets never panic the bare link and Statement readers.
+#[test]
+fn fuzz_regressions_do_not_panic_the_bare_readers() {
+    use cairn_model::link_reader::{read_link, read_link_statement};
+    let mut count = 0;
+    for target in [
+        "legacy_metadata",
+        "statement",
+        "dsse_envelope",
+        "sigstore_bundle",
+    ] {
+        let dir = cairn_testkit::testdata()
+            .join("fuzz-regressions")
+            .join(target);
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let _ = read_link(&bytes);
+            let _ = read_link_statement(&bytes);
+            let _ = read_link_metablock(&bytes);
+            count += 1;
+        }
+    }
+    assert!(count > 5, "{count} fixtures");
+}
