@@ -393,7 +393,7 @@ impl<'a> Walker<'a> {
         }
         let results: Vec<One> = files
             .into_par_iter()
-            .with_min_len(8)
+            .with_min_len(1)
             .map(|rel| self.hash_one(rel))
             .collect();
         let mut found = Vec::with_capacity(results.len());
