@@ -138,7 +138,7 @@ impl AttestationsArgs {
                 let signer = match (&f.signer.identity, &f.signer.issuer, &f.signer.key_hint) {
                     (Some(id), Some(iss), _) => format!("{id} (issuer {iss})"),
                     (Some(id), None, _) => id.clone(),
-                    (None, _, Some(hint)) => format!("key {hint}"),
+                    (None, _, Some(hint)) => format!("key hint {hint}"),
                     _ => "unknown signer".to_string(),
                 };
                 ctx.out(format!(

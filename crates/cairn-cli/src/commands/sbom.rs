@@ -52,6 +52,10 @@ pub struct SbomArgs {
     /// Platform to pick from a multi-platform image index.
     #[arg(long, default_value = "linux/amd64", env = "CAIRN_PLATFORM")]
     pub platform: String,
+    /// For a `docker save` archive holding several images: the one whose RepoTags include this
+    /// (`name:tag` or just `tag`); default the first. For OCI layouts use `oci:DIR:TAG`.
+    #[arg(long)]
+    pub tag: Option<String>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -294,6 +298,7 @@ impl SbomArgs {
         let created = created_time()?;
         let opts = ScanOptions {
             platform: self.platform.clone(),
+            tag: self.tag.clone(),
             ..ScanOptions::default()
         };
         let sbom = match target(&self.source)? {

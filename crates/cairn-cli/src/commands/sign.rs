@@ -223,7 +223,8 @@ impl SigningArgs {
                 ctx.warn(
                     "the bundle has no transparency-log entry and no timestamp, so nothing proves \
                      when it was signed: verifiers must accept that explicitly \
-                     (`cairn verify artifact --insecure-ignore-tlog`); add --tlog-upload or \
+                     (`cairn verify artifact --insecure-ignore-tlog`, or `transparencyLog: \
+                     optional` on the key's signer in a policy); add --tlog-upload or \
                      --timestamp-server URL to record the signing time",
                 );
             }
