@@ -336,10 +336,22 @@ fn check_registry(r: &str) -> Result<(), RefError> {
             None => (r, None),
         }
     };
+    let bracketed = r.starts_with('[');
+    // Outside brackets, docker's domain grammar: dot-separated labels of letters, digits and
+    // inner hyphens, so `.`, `..`, `./x` and `a..b` are not hosts.
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
     let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+        && if bracketed {
+            host.bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':'))
+        } else {
+            host.split('.').all(label_ok)
+        };
     let port_ok =
         port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     if host_ok && port_ok {
@@ -431,6 +443,19 @@ mod tests {
     #[test]
     fn rejects_bad_references() {
         assert_eq!(OciRef::parse(""), Err(RefError::Empty));
+        for path_like in [
+            "./app",
+            "../app:1",
+            ".x/app",
+            "a..b/app",
+            "-a.io/app",
+            "a-.io/app",
+        ] {
+            assert!(
+                matches!(OciRef::parse(path_like), Err(RefError::BadRegistry(_))),
+                "{path_like} is not a registry reference"
+            );
+        }
         assert!(matches!(
             OciRef::parse("Foo/Bar"),
             Err(RefError::BadRepository(_))
