@@ -37,6 +37,8 @@ pub struct Layout {
     root: PathBuf,
     lock: Mutex<()>,
     index: Mutex<Option<Arc<IndexCache>>>,
+    /// How many times `index.json` was read and parsed (see [`Layout::index_loads`]).
+    index_loads: std::sync::atomic::AtomicU64,
 }
 
 /// Identifies one version of `index.json`: writers replace the file by renaming a new one over
@@ -131,6 +133,7 @@ impl Layout {
             root,
             lock: Mutex::new(()),
             index: Mutex::new(None),
+            index_loads: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -163,6 +166,12 @@ impl Layout {
             .join(digest.hex())
     }
 
+    /// How many times this handle has read and parsed `index.json` (once per version of the
+    /// file it has seen): lets callers and tests check that lookups reuse the parsed index.
+    pub fn index_loads(&self) -> u64 {
+        self.index_loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The current `index.json`, parsed: the cached copy while the file is unchanged.
     fn index(&self) -> Result<Arc<IndexCache>, Error> {
         let path = self.root.join(INDEX_FILE);
@@ -176,6 +185,8 @@ impl Layout {
             return Ok(c.clone());
         }
         let fresh = Arc::new(self.load_index()?);
+        self.index_loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         *cached = Some(fresh.clone());
         Ok(fresh)
     }

@@ -87,16 +87,21 @@ fn lookups_in_a_big_index_do_not_reparse_it() {
     }
     std::fs::write(&path, serde_json::to_vec(&v).expect("json")).expect("write");
     let l = Layout::open(dir.path()).expect("layout");
-    // Parsing this index takes tens of milliseconds in a debug build; 2,000 lookups that
-    // each re-parsed it would take over a minute.
-    let start = std::time::Instant::now();
+    // 2,000 lookups read and parse index.json once (no timing: the parse count is the fact).
     for i in 0..1000 {
         assert_eq!(tag_digest(&l, "app"), Some(target.digest.to_string()));
         assert!(tag_digest(&l, &format!("img-{i}")).is_some());
     }
-    let took = start.elapsed();
-    assert!(
-        took < std::time::Duration::from_secs(20),
-        "2,000 lookups took {took:?}"
+    assert_eq!(l.index_loads(), 1, "index.json re-parsed during lookups");
+    // A new version of the file (renamed over it, as writers do) is read once more.
+    let tmp = dir.path().join("index.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(&v).expect("json")).expect("write");
+    std::fs::rename(&tmp, &path).expect("rename");
+    assert_eq!(tag_digest(&l, "app"), Some(target.digest.to_string()));
+    assert_eq!(tag_digest(&l, "img-7"), tag_digest(&l, "img-7"));
+    assert_eq!(
+        l.index_loads(),
+        2,
+        "a replaced index.json is read again, once"
     );
 }
