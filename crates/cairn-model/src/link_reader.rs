@@ -45,6 +45,34 @@ use crate::json::{JsonError, MAX_DEPTH, MAX_DOCUMENT_BYTES};
 use crate::link::Link;
 use crate::metablock::{ArtifactList, MetablockSignature, MetadataError, MetadataType};
 
+/// The visitor methods for every JSON value but an object: each is `self.not_object()`, which
+/// marks the document as not of the expected kind.
+macro_rules! reject_non_objects {
+    ($de:lifetime, $out:ty) => {
+        fn visit_seq<A: SeqAccess<$de>>(self, _seq: A) -> Result<$out, A::Error> {
+            self.not_object()
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<$out, E> {
+            self.not_object()
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<$out, E> {
+            self.not_object()
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<$out, E> {
+            self.not_object()
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<$out, E> {
+            self.not_object()
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<$out, E> {
+            self.not_object()
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<$out, E> {
+            self.not_object()
+        }
+    };
+}
+
 /// The digests of one artifact, compactly: sorted `(algorithm, digest)` pairs in one boxed
 /// slice. Equal to a [`DigestSet`] in content (see [`ArtifactDigests::to_digest_set`]), about a
 /// quarter of its memory: a `DigestSet` is a `BTreeMap`, whose first node is allocated for
@@ -474,28 +502,7 @@ impl<'de> Visitor<'de> for StatementSeed<'_> {
         Ok(parts)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<StatementParts, A::Error> {
-        self.not_link.set(true);
-        Err(de::Error::custom("not a Statement"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<StatementParts, E> {
-        self.not_object()
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<StatementParts, E> {
-        self.not_object()
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<StatementParts, E> {
-        self.not_object()
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<StatementParts, E> {
-        self.not_object()
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<StatementParts, E> {
-        self.not_object()
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<StatementParts, E> {
-        self.not_object()
-    }
+    reject_non_objects!('de, StatementParts);
 }
 
 impl StatementSeed<'_> {
@@ -747,29 +754,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
         Ok(top)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Top, A::Error> {
-        self.not_link.set(true);
-        Err(de::Error::custom("not a link metablock"))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Top, E> {
-        self.not_object()
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Top, E> {
-        self.not_object()
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Top, E> {
-        self.not_object()
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Top, E> {
-        self.not_object()
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Top, E> {
-        self.not_object()
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Top, E> {
-        self.not_object()
-    }
+    reject_non_objects!('de, Top);
 }
 
 impl TopSeed<'_> {
@@ -848,28 +833,7 @@ impl<'de> Visitor<'de> for SignedSeed<'_> {
         Ok(fields)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<Fields, A::Error> {
-        self.not_link.set(true);
-        Err(de::Error::custom("not a link"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Fields, E> {
-        self.not_object()
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Fields, E> {
-        self.not_object()
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Fields, E> {
-        self.not_object()
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Fields, E> {
-        self.not_object()
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Fields, E> {
-        self.not_object()
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Fields, E> {
-        self.not_object()
-    }
+    reject_non_objects!('de, Fields);
 }
 
 impl SignedSeed<'_> {
