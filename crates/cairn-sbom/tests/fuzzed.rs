@@ -91,55 +91,18 @@ fn layer(path: &str, mode: u32, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn image_layer_fixtures() {
-    replay("image_layer", |data| {
+    cairn_testkit::fuzz::replay("image_layer", |data| {
         let _ = cairn_sbom::scan_image(&OneLayer::new(data.to_vec()), &options());
     });
 }
 
 #[test]
 fn sbom_inputs_fixtures() {
-    replay("sbom_inputs", |data| {
+    cairn_testkit::fuzz::replay("sbom_inputs", |data| {
         let Some((&pick, body)) = data.split_first() else {
             return;
         };
         let (path, mode) = PATHS[pick as usize % PATHS.len()];
         let _ = cairn_sbom::scan_image(&OneLayer::new(layer(path, mode, body)), &options());
     });
-}
-
-/// Feeds every file in `testdata/fuzz-regressions/<target>/` to `run` on its own thread and
-/// fails on a panic or when one input takes longer than the time bound. Returns the count.
-fn replay(target: &str, run: fn(&[u8])) -> usize {
-    use std::sync::mpsc::{RecvTimeoutError, channel};
-    use std::time::Duration;
-    const BOUND: Duration = Duration::from_secs(30);
-    let dir = cairn_testkit::testdata()
-        .join("fuzz-regressions")
-        .join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    for path in &files {
-        let bytes = std::fs::read(path).unwrap();
-        let (tx, rx) = channel();
-        let worker = std::thread::spawn(move || {
-            run(&bytes);
-            let _ = tx.send(());
-        });
-        match rx.recv_timeout(BOUND) {
-            Ok(()) => worker.join().unwrap(),
-            Err(RecvTimeoutError::Timeout) => {
-                panic!("{}: still running after {BOUND:?}", path.display())
-            }
-            Err(RecvTimeoutError::Disconnected) => {
-                let _ = worker.join();
-                panic!("{}: panicked (see above)", path.display())
-            }
-        }
-    }
-    assert!(!files.is_empty(), "no fixtures in {}", dir.display());
-    files.len()
 }

@@ -4,6 +4,7 @@
 
 #[cfg(feature = "signing")]
 pub mod attest;
+pub mod fuzz;
 #[cfg(feature = "oci")]
 pub mod oci;
 pub mod peers;
