@@ -141,14 +141,7 @@ impl Runner {
     }
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 /// A one-layer image of `content` tagged `tag` in the layout `dir`.
 fn image(dir: &Path, tag: &str, content: &[u8]) -> String {

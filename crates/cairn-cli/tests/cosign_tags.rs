@@ -21,14 +21,7 @@ use cairn_sigstore::{IdentityToken, Payload, Services, SignOptions, TokenOrigin,
 use cairn_testkit::sigstore::Stack;
 use serde_json::{Value, json};
 
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use cairn_testkit::show;
 
 fn cairn(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cairn"))

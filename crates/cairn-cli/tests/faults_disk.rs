@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn cairn() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cairn"));
@@ -12,14 +12,7 @@ fn cairn() -> Command {
     c
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 fn testdata() -> PathBuf {
     cairn_testkit::testdata()

@@ -22,14 +22,7 @@ use proxy::{Fault, Proxy};
 const FULCIO: &str = "/api/v2/signingCert";
 const REKOR: &str = "/api/v1/log/entries";
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 struct Case {
     stack: Stack,
@@ -240,14 +233,7 @@ mod tsa {
         c
     }
 
-    fn show(out: &Output) -> String {
-        format!(
-            "exit {:?}\nstdout: {}\nstderr: {}",
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    }
+    use cairn_testkit::show;
 
     struct Env {
         stack: Stack,

@@ -141,14 +141,7 @@ impl Pipeline {
     }
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 fn image(dir: &Path, tag: &str) -> String {
     let l = Layout::open_or_create(dir).unwrap();

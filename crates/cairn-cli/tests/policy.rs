@@ -18,14 +18,7 @@ fn cairn(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use cairn_testkit::show;
 
 fn td(rel: &str) -> String {
     cairn_testkit::testdata().join(rel).display().to_string()

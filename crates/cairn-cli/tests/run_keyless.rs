@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use base64::Engine;
 use cairn_sigstore::{
@@ -38,14 +38,7 @@ fn cairn(dir: &Path) -> Command {
     c
 }
 
-fn show(o: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use cairn_testkit::show;
 
 struct Env {
     stack: Stack,

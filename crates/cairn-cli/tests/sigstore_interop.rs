@@ -17,14 +17,7 @@ fn ok(out: &Output) -> bool {
     out.status.success()
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 struct Peers {
     python: PathBuf,

@@ -28,14 +28,7 @@ fn cairn() -> Command {
     c
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 struct Env {
     stack: Stack,

@@ -17,14 +17,7 @@ use cairn_sigstore::{
 use cairn_testkit::sigstore::Stack;
 use serde_json::{Value, json};
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use cairn_testkit::show;
 
 fn now() -> i64 {
     std::time::SystemTime::now()

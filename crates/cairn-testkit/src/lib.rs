@@ -23,3 +23,13 @@ pub fn read_testdata(rel: &str) -> Vec<u8> {
     let path = testdata().join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
+
+/// A finished command's exit status, stdout and stderr, for assertion messages.
+pub fn show(out: &std::process::Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
